@@ -1,0 +1,115 @@
+//! The command line, as clap derive types. Also used to generate completions and the man page.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ktrdrctl",
+    version,
+    about = "Talks to the ktrdrd daemon over its local socket",
+    after_help = "Exit codes: 0 ok, 2 bad input, 3 daemon not running / connection, 4 timeout, \
+5 not found, 6 conflict, 7 cancelled, 8 unavailable, 9 configuration, 10 internal, \
+11 incompatible versions, 130 detached by Ctrl-C. See docs/cli.md."
+)]
+pub struct Cli {
+    /// Socket path (default: $KTRDR_SOCKET, else $XDG_RUNTIME_DIR/ktrdr/ktrdrd.sock).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Print one JSON document on stdout (JSON lines for streams) instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Seconds to wait for the daemon to connect and answer.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Daemon version, uptime, pid and every service's health.
+    Health,
+    /// Each service's configuration: mode, endpoint, environment read.
+    Status,
+    /// Every daemon setting, its value and its source (default, file, env, flag).
+    Config,
+    /// Request counts, errors, latency percentiles and counters per service.
+    Stats,
+    /// One round trip to the daemon.
+    Ping,
+    /// Control the daemon process.
+    #[command(subcommand)]
+    Daemon(DaemonCommand),
+    /// Long-running operations: list, show, watch, cancel.
+    #[command(subcommand)]
+    Ops(OpsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DaemonCommand {
+    /// Stop the daemon gracefully (as SIGTERM does).
+    Stop,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OpsCommand {
+    /// List operations, newest first.
+    List {
+        #[arg(long, value_enum)]
+        state: Option<StateArg>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one operation.
+    Show { id: u64 },
+    /// Follow an operation's progress until it ends.
+    Watch { id: u64 },
+    /// Cancel a pending or running operation.
+    Cancel { id: u64 },
+    /// Start a diagnostic operation that sleeps (to try progress, cancel and queueing).
+    Demo {
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        #[arg(long, default_value_t = 10)]
+        steps: u32,
+        /// Fail at this step.
+        #[arg(long)]
+        fail_at: Option<u32>,
+        #[command(flatten)]
+        follow: FollowArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+pub struct FollowArgs {
+    /// Print the operation id and return at once instead of following its progress.
+    #[arg(long)]
+    pub detach: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum StateArg {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    Interrupted,
+}
+
+impl StateArg {
+    pub fn to_state(self) -> ktrdr_protocol::model::OpState {
+        use ktrdr_protocol::model::OpState;
+        match self {
+            StateArg::Pending => OpState::Pending,
+            StateArg::Running => OpState::Running,
+            StateArg::Completed => OpState::Completed,
+            StateArg::Failed => OpState::Failed,
+            StateArg::Cancelled => OpState::Cancelled,
+            StateArg::Interrupted => OpState::Interrupted,
+        }
+    }
+}

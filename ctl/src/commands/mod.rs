@@ -1,0 +1,5 @@
+//! One file per command group. Each sends its request(s) and prints the answer.
+
+pub mod daemon;
+pub mod ops;
+pub mod system;

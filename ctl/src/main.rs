@@ -1,0 +1,119 @@
+//! `ktrdrctl`: a thin client. It resolves the socket, connects, sends one request and prints the
+//! answer. It must stay cheap to start: no heavy dependencies, a current-thread runtime, no torch.
+//!
+//! - [`cli`]: the command line (clap derive).
+//! - [`client`]: connect, handshake, request, answer frames; connection errors made readable.
+//! - [`commands`]: one file per command group.
+//! - [`output`]: tables, JSON, times.
+
+mod cli;
+mod client;
+mod commands;
+mod output;
+
+use clap::Parser;
+use cli::{Cli, Command, DaemonCommand, OpsCommand};
+use ktrdr_protocol::{ErrorKind, WireError};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Why a command did not succeed.
+pub enum Failure {
+    Error(WireError),
+    /// Ctrl-C while following an operation: it keeps running.
+    Detached(u64),
+}
+
+impl From<WireError> for Failure {
+    fn from(e: WireError) -> Self {
+        Failure::Error(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return report(Failure::Error(WireError::internal(format!("cannot start: {e}"))), json),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => report(f, json),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    if !(cli.timeout.is_finite() && cli.timeout > 0.0 && cli.timeout <= 86_400.0) {
+        return Err(WireError::validation(format!("--timeout must be between 0 and 86400 seconds, got {}", cli.timeout)).into());
+    }
+    let timeout = Duration::from_secs_f64(cli.timeout);
+    let (socket, _) = ktrdr_protocol::socket_path::resolve(cli.socket.clone());
+    let mut c = client::Client::connect(&socket, timeout).await?;
+    let json = cli.json;
+    use commands::{daemon, ops, system};
+    match cli.command {
+        Command::Health => system::health(&mut c, json).await?,
+        Command::Status => system::status(&mut c, json).await?,
+        Command::Config => system::config(&mut c, json).await?,
+        Command::Stats => system::stats(&mut c, json).await?,
+        Command::Ping => system::ping(&mut c, json).await?,
+        Command::Daemon(DaemonCommand::Stop) => daemon::stop(&mut c, json).await?,
+        Command::Ops(cmd) => match cmd {
+            OpsCommand::List { state, kind, limit } => {
+                ops::list(&mut c, json, state.map(|s| s.to_state()), kind, limit).await?
+            }
+            OpsCommand::Show { id } => ops::show(&mut c, json, id).await?,
+            OpsCommand::Watch { id } => ops::watch(&mut c, json, id).await?,
+            OpsCommand::Cancel { id } => ops::cancel(&mut c, json, id).await?,
+            OpsCommand::Demo { seconds, steps, fail_at, follow } => {
+                ops::demo(&mut c, json, seconds, steps, fail_at, follow.detach).await?
+            }
+        },
+    }
+    Ok(())
+}
+
+/// One line on stderr, a hint, and the documented exit code. With `--json` the error is also one JSON
+/// document on stdout, so scripts that parse stdout always get JSON.
+fn report(f: Failure, json: bool) -> ExitCode {
+    match f {
+        Failure::Detached(id) => {
+            if id == 0 {
+                eprintln!("ktrdrctl: interrupted");
+            } else {
+                eprintln!("ktrdrctl: detached from operation {id}; it keeps running in the daemon");
+                eprintln!("  hint: `ktrdrctl ops watch {id}` to follow it again, `ktrdrctl ops cancel {id}` to stop it");
+            }
+            if json {
+                output::print_json_line(&serde_json::json!({"event": "detached", "operation_id": id}));
+            }
+            ExitCode::from(130)
+        }
+        Failure::Error(e) => {
+            eprintln!("ktrdrctl: {}: {}", kind_label(e.kind), e.message);
+            if let Some(h) = &e.hint {
+                eprintln!("  hint: {h}");
+            }
+            if json {
+                output::print_json_line(&serde_json::json!({"error": e}));
+            }
+            ExitCode::from(e.kind.exit_code() as u8)
+        }
+    }
+}
+
+fn kind_label(k: ErrorKind) -> &'static str {
+    match k {
+        ErrorKind::Connection => "connection error",
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::Configuration => "configuration error",
+        ErrorKind::Validation => "invalid input",
+        ErrorKind::NotFound => "not found",
+        ErrorKind::Conflict => "conflict",
+        ErrorKind::Cancelled => "cancelled",
+        ErrorKind::Unavailable => "unavailable",
+        ErrorKind::Internal => "internal error",
+        ErrorKind::Incompatible => "incompatible versions",
+    }
+}

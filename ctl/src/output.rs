@@ -1,0 +1,100 @@
+//! Printing: tables for people, one JSON document (or JSON lines) for scripts. Results go to stdout,
+//! errors and progress to stderr.
+
+use comfy_table::{Table, presets};
+use ktrdr_protocol::WireError;
+use ktrdr_protocol::model::OperationRecord;
+use serde::Serialize;
+use serde_json::Value;
+
+pub fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING);
+    t.set_header(header.iter().map(|h| h.to_uppercase()));
+    t
+}
+
+pub fn print_table(t: &Table) {
+    // comfy-table pads the first column with a leading space under this preset; trim it per line.
+    for line in t.to_string().lines() {
+        println!("{}", line.strip_prefix(' ').unwrap_or(line).trim_end());
+    }
+}
+
+pub fn print_json<T: Serialize>(value: &T) -> Result<(), WireError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| WireError::internal(format!("cannot print JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+pub fn print_json_line(value: &Value) {
+    println!("{}", serde_json::to_string(value).unwrap_or_else(|_| "null".into()));
+}
+
+/// An operation record as JSON, with its `params` and `result` (JSON text on the wire) embedded as
+/// JSON values so `jq .result.steps` works.
+pub fn operation_json(rec: &OperationRecord) -> Value {
+    let mut v = serde_json::to_value(rec).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut v {
+        for key in ["params", "result"] {
+            if let Some(Value::String(s)) = map.get(key)
+                && let Ok(parsed) = serde_json::from_str::<Value>(s)
+            {
+                map.insert(key.to_string(), parsed);
+            }
+        }
+    }
+    v
+}
+
+pub fn duration(secs: f64) -> String {
+    let s = secs.max(0.0) as u64;
+    match s {
+        0..60 => format!("{:.1}s", secs.max(0.0)),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        3600..86400 => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {:02}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+/// UTC wall time of a Unix-millisecond timestamp, `YYYY-MM-DD HH:MM:SS`.
+pub fn timestamp(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86400, secs % 86400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+/// Howard Hinnant's days-to-civil algorithm; avoids a date crate in the client.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_civil_time() {
+        assert_eq!(timestamp(0), "1970-01-01 00:00:00");
+        assert_eq!(timestamp(1_795_000_000_000), "2026-11-18 11:06:40");
+        assert_eq!(timestamp(951_782_400_000), "2000-02-29 00:00:00");
+    }
+
+    #[test]
+    fn durations_are_short() {
+        assert_eq!(duration(5.25), "5.2s");
+        assert_eq!(duration(125.0), "2m 05s");
+        assert_eq!(duration(7300.0), "2h 01m");
+    }
+}

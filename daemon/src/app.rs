@@ -1,0 +1,98 @@
+//! Start-up in order: directories, socket, operations database, then serving. Shared by the `ktrdrd`
+//! binary and by in-process benchmarks.
+
+use crate::config::Config;
+use crate::context::Daemon;
+use crate::listener::{self, BindError, Bound};
+use crate::ops::Registry;
+use crate::service::operations::OperationsService;
+use crate::service::system::SystemService;
+use crate::shutdown;
+use ktrdr_protocol::ErrorKind;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A start-up failure, with the kind that picks ktrdrd's exit code.
+#[derive(Debug)]
+pub struct StartError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl From<BindError> for StartError {
+    fn from(e: BindError) -> Self {
+        let (kind, hint) = match &e {
+            BindError::AlreadyRunning { .. } => (
+                ErrorKind::Conflict,
+                Some("stop it with `ktrdrctl daemon stop`, or pick another --socket".to_string()),
+            ),
+            BindError::NotASocket { .. } => (ErrorKind::Conflict, Some("move the file away or pick another --socket".into())),
+            BindError::Activation(_) => (ErrorKind::Configuration, None),
+            BindError::Dir { .. } | BindError::Bind { .. } => (ErrorKind::Configuration, None),
+        };
+        StartError { kind, message: e.to_string(), hint }
+    }
+}
+
+pub struct Prepared {
+    pub daemon: Arc<Daemon>,
+    pub bound: Bound,
+    pub signal: shutdown::Signal,
+}
+
+/// Everything up to (not including) accepting connections. Must run inside a tokio runtime.
+pub fn prepare(config: Config) -> Result<Prepared, StartError> {
+    let started = Instant::now();
+    for dir in [&config.data_dir, &config.state_dir] {
+        std::fs::create_dir_all(dir).map_err(|e| StartError {
+            kind: ErrorKind::Configuration,
+            message: format!("cannot create {}: {e}", dir.display()),
+            hint: Some("set KTRDR_DATA_DIR / KTRDR_STATE_DIR to writable directories".into()),
+        })?;
+    }
+    let bound = match listener::activated(&config.socket)? {
+        Some(b) => b,
+        None => listener::bind(&config.socket)?,
+    };
+    let mut config = config;
+    if bound.activated {
+        config.socket = bound.path.clone();
+    }
+    let config = Arc::new(config);
+    let registry = Registry::open(&config.ops_db(), config.ops.clone()).map_err(|e| StartError {
+        kind: ErrorKind::Configuration,
+        message: e.message,
+        hint: Some(format!("is {} writable and not corrupted?", config.ops_db().display())),
+    })?;
+    let (trigger, signal) = shutdown::channel();
+    let daemon = Arc::new(Daemon {
+        system: SystemService::new(Arc::clone(&config), bound.activated),
+        operations: OperationsService::new(registry, config.ops_db()),
+        config,
+        started,
+        started_ms: crate::time::now_ms(),
+        pid: std::process::id(),
+        shutdown: trigger,
+    });
+    Ok(Prepared { daemon, bound, signal })
+}
+
+/// Serves until shutdown, with systemd notifications and watchdog pings when enabled.
+pub async fn serve(p: Prepared) {
+    let Prepared { daemon, bound, signal } = p;
+    if let Some(every) = crate::notify::watchdog_interval() {
+        let mut s = signal.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => crate::notify::watchdog_ping(),
+                    _ = s.fired() => break,
+                }
+            }
+        });
+    }
+    crate::notify::ready(&format!("serving on {}", bound.path.display()));
+    crate::server::run(daemon, bound, signal).await;
+}

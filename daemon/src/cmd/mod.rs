@@ -1,0 +1,48 @@
+//! One file per request kind. Each takes the shared [`Daemon`] and returns a reply or a typed error;
+//! streaming commands also write non-terminal frames to the connection as they go.
+
+mod config;
+mod health;
+mod ops;
+mod ping;
+mod stats;
+mod status;
+mod stop;
+
+use crate::context::Daemon;
+use interprocess::os::unix::uds_local_socket::tokio::Stream;
+use ktrdr_protocol::{Connection, ProtocolError, Reply, Request, Response, WireError};
+use std::sync::Arc;
+
+pub type Conn = Connection<Stream>;
+
+/// Answers one request: any streamed frames, then exactly one terminal frame.
+pub async fn dispatch(ctx: &Arc<Daemon>, req: Request, conn: &mut Conn) -> Result<(), ProtocolError> {
+    let service = ctx.service(req.service());
+    let mut guard = service.map(|s| s.metrics().start());
+    let result: Result<Reply, WireError> = match req {
+        Request::Ping { payload } => Ok(ping::run(payload)),
+        Request::Health => Ok(health::run(ctx).await),
+        Request::Status => Ok(status::run(ctx)),
+        Request::Config => Ok(config::run(ctx)),
+        Request::Stats => Ok(stats::run(ctx)),
+        Request::Shutdown => Ok(stop::run(ctx)),
+        Request::OpsList { state, kind, limit } => ops::list(ctx, state, kind, limit).await,
+        Request::OpsShow { id } => ops::show(ctx, id).await,
+        Request::OpsCancel { id } => ops::cancel(ctx, id).await,
+        Request::OpsWatch { id } => ops::watch(ctx, id, conn).await?,
+        Request::OpsDemo { seconds, steps, fail_at, follow } => {
+            ops::demo(ctx, seconds, steps, fail_at, follow, conn).await?
+        }
+    };
+    let frame = match result {
+        Ok(reply) => Response::Reply(reply),
+        Err(e) => {
+            if let Some(g) = guard.as_mut() {
+                g.failed();
+            }
+            Response::Error(e)
+        }
+    };
+    conn.write(&frame).await
+}

@@ -1,0 +1,7 @@
+//! `ping`: the cheapest round trip, for liveness checks and latency benchmarks.
+
+use ktrdr_protocol::Reply;
+
+pub fn run(payload: u64) -> Reply {
+    Reply::Pong { payload }
+}

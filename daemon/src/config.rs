@@ -1,0 +1,375 @@
+//! Daemon configuration. Each setting comes from, in rising priority: a default, the TOML file
+//! (`--config`, else `$XDG_CONFIG_HOME/ktrdr/ktrdrd.toml` if present), an environment variable, a flag.
+//! The source of every value is kept so `ktrdrctl config` can show where it came from.
+
+use ktrdr_protocol::model::{ConfigReport, Setting};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value {value:?} for {name}: {message}")]
+    Value { name: String, value: String, message: String },
+}
+
+/// The file's shape. Unknown keys are errors, so a typo is caught instead of silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub socket: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
+    pub max_connections: Option<usize>,
+    pub handshake_timeout_secs: Option<f64>,
+    pub idle_timeout_secs: Option<f64>,
+    pub shutdown_grace_secs: Option<f64>,
+    pub log: Option<String>,
+    pub operations: Option<FileOps>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileOps {
+    pub keep_finished: Option<usize>,
+    pub default_limit: Option<usize>,
+    pub limits: Option<BTreeMap<String, usize>>,
+}
+
+/// Values given on the command line; `None` where the flag was absent.
+#[derive(Debug, Default, Clone)]
+pub struct Flags {
+    pub config: Option<PathBuf>,
+    pub socket: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
+    pub log: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpsConfig {
+    /// Finished operation records kept in the database; older ones are pruned.
+    pub keep_finished: usize,
+    /// Concurrent operations of a kind that has no entry in `limits`.
+    pub default_limit: usize,
+    pub limits: BTreeMap<String, usize>,
+}
+
+impl OpsConfig {
+    pub fn limit_for(&self, kind: &str) -> usize {
+        self.limits.get(kind).copied().unwrap_or(self.default_limit).max(1)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub config_file: Option<PathBuf>,
+    pub socket: PathBuf,
+    pub data_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub max_connections: usize,
+    pub handshake_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub shutdown_grace: Duration,
+    pub log: String,
+    pub ops: OpsConfig,
+    /// Every setting with its value and source, for `ktrdrctl config`.
+    pub settings: Vec<Setting>,
+    /// Every environment variable consulted, for service configuration info.
+    pub env_read: Vec<(String, Option<String>)>,
+}
+
+impl Config {
+    pub fn report(&self) -> ConfigReport {
+        ConfigReport {
+            config_file: self.config_file.as_ref().map(|p| p.display().to_string()),
+            settings: self.settings.clone(),
+        }
+    }
+
+    /// The path of the operations database.
+    pub fn ops_db(&self) -> PathBuf {
+        self.state_dir.join("operations.sqlite3")
+    }
+
+    /// Loads from the real environment.
+    pub fn load(flags: Flags) -> Result<Config, ConfigError> {
+        Self::load_with(flags, |name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Loads with an injected environment, so tests need not mutate the process's.
+    pub fn load_with(
+        flags: Flags,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let home = env("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+        let xdg = |var: &str, fallback: &str| -> PathBuf {
+            env(var).map(PathBuf::from).unwrap_or_else(|| home.join(fallback))
+        };
+
+        let (config_file, file) = match &flags.config {
+            Some(path) => (Some(path.clone()), read_file(path)?),
+            None => {
+                let default = xdg("XDG_CONFIG_HOME", ".config").join("ktrdr").join("ktrdrd.toml");
+                if default.exists() {
+                    let parsed = read_file(&default)?;
+                    (Some(default), parsed)
+                } else {
+                    (None, FileConfig::default())
+                }
+            }
+        };
+
+        let mut b = Builder { settings: Vec::new(), env_read: Vec::new(), env: &env };
+
+        let default_socket = ktrdr_protocol::socket_path::default_path(env("XDG_RUNTIME_DIR"));
+        let socket = b.path("socket", flags.socket, "KTRDR_SOCKET", file.socket, default_socket)?;
+        let data_dir = b.path(
+            "data_dir",
+            flags.data_dir,
+            "KTRDR_DATA_DIR",
+            file.data_dir,
+            xdg("XDG_DATA_HOME", ".local/share").join("ktrdr"),
+        )?;
+        let state_dir = b.path(
+            "state_dir",
+            flags.state_dir,
+            "KTRDR_STATE_DIR",
+            file.state_dir,
+            xdg("XDG_STATE_HOME", ".local/state").join("ktrdr"),
+        )?;
+        let max_connections =
+            b.value("max_connections", None, "KTRDR_MAX_CONNECTIONS", file.max_connections, 1024)?;
+        let handshake_timeout = b.secs(
+            "handshake_timeout_secs",
+            "KTRDR_HANDSHAKE_TIMEOUT_SECS",
+            file.handshake_timeout_secs,
+            5.0,
+        )?;
+        let idle_timeout =
+            b.secs("idle_timeout_secs", "KTRDR_IDLE_TIMEOUT_SECS", file.idle_timeout_secs, 300.0)?;
+        let shutdown_grace = b.secs(
+            "shutdown_grace_secs",
+            "KTRDR_SHUTDOWN_GRACE_SECS",
+            file.shutdown_grace_secs,
+            10.0,
+        )?;
+        let log = b.value("log", flags.log, "KTRDR_LOG", file.log, "info".to_string())?;
+
+        let fops = file.operations.unwrap_or_default();
+        let keep_finished = b.value(
+            "operations.keep_finished",
+            None,
+            "KTRDR_OPS_KEEP_FINISHED",
+            fops.keep_finished,
+            1000usize,
+        )?;
+        let default_limit = b.value(
+            "operations.default_limit",
+            None,
+            "KTRDR_OPS_DEFAULT_LIMIT",
+            fops.default_limit,
+            default_parallelism(),
+        )?;
+        let limits_default: BTreeMap<String, usize> =
+            [("demo".to_string(), 4usize)].into_iter().collect();
+        let limits_file = fops.limits.map(Limits);
+        let limits = b
+            .value("operations.limits", None, "KTRDR_OPS_LIMITS", limits_file, Limits(limits_default))?
+            .0;
+
+        if max_connections == 0 {
+            return Err(ConfigError::Value {
+                name: "max_connections".into(),
+                value: "0".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+
+        Ok(Config {
+            config_file,
+            socket,
+            data_dir,
+            state_dir,
+            max_connections,
+            handshake_timeout,
+            idle_timeout,
+            shutdown_grace,
+            log,
+            ops: OpsConfig { keep_finished, default_limit, limits },
+            settings: b.settings,
+            env_read: b.env_read,
+        })
+    }
+}
+
+fn default_parallelism() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string().trim().replace('\n', " "),
+    })
+}
+
+/// Per-kind limits, written `kind=N,kind=N` in the environment.
+#[derive(Debug, Clone)]
+struct Limits(BTreeMap<String, usize>);
+
+impl Display for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+impl FromStr for Limits {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut map = BTreeMap::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').ok_or_else(|| format!("expected kind=N, got {part:?}"))?;
+            let n: usize = v.trim().parse().map_err(|_| format!("{v:?} is not a whole number"))?;
+            map.insert(k.trim().to_string(), n);
+        }
+        Ok(Limits(map))
+    }
+}
+
+struct Builder<'a, E: Fn(&str) -> Option<String>> {
+    settings: Vec<Setting>,
+    env_read: Vec<(String, Option<String>)>,
+    env: &'a E,
+}
+
+impl<E: Fn(&str) -> Option<String>> Builder<'_, E> {
+    fn value<T: FromStr + Display>(
+        &mut self,
+        key: &str,
+        flag: Option<T>,
+        env_name: &str,
+        file: Option<T>,
+        default: T,
+    ) -> Result<T, ConfigError>
+    where
+        T::Err: Display,
+    {
+        let env_value = (self.env)(env_name);
+        self.env_read.push((env_name.to_string(), env_value.clone()));
+        let (value, source) = if let Some(v) = flag {
+            (v, "flag")
+        } else if let Some(raw) = env_value {
+            let v = raw.parse::<T>().map_err(|e| ConfigError::Value {
+                name: env_name.to_string(),
+                value: raw.clone(),
+                message: e.to_string(),
+            })?;
+            (v, "env")
+        } else if let Some(v) = file {
+            (v, "file")
+        } else {
+            (default, "default")
+        };
+        self.settings.push(Setting {
+            key: key.to_string(),
+            value: value.to_string(),
+            source: source.to_string(),
+        });
+        Ok(value)
+    }
+
+    fn path(
+        &mut self,
+        key: &str,
+        flag: Option<PathBuf>,
+        env_name: &str,
+        file: Option<PathBuf>,
+        default: PathBuf,
+    ) -> Result<PathBuf, ConfigError> {
+        let s = |p: Option<PathBuf>| p.map(|p| p.display().to_string());
+        let v = self.value(key, s(flag), env_name, s(file), default.display().to_string())?;
+        Ok(PathBuf::from(v))
+    }
+
+    fn secs(
+        &mut self,
+        key: &str,
+        env_name: &str,
+        file: Option<f64>,
+        default: f64,
+    ) -> Result<Duration, ConfigError> {
+        let v: f64 = self.value(key, None, env_name, file, default)?;
+        Duration::try_from_secs_f64(v).map_err(|e| ConfigError::Value {
+            name: key.to_string(),
+            value: v.to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(env: &[(&str, &str)], flags: Flags) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::load_with(flags, move |k| map.get(k).cloned())
+    }
+
+    fn source(c: &Config, key: &str) -> String {
+        c.settings.iter().find(|s| s.key == key).map(|s| s.source.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn layers_in_priority_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "data_dir = \"/from/file\"\nstate_dir = \"/s/file\"\n[operations]\nlimits = { training = 1 }\n").unwrap();
+        let flags = Flags { config: Some(file), state_dir: Some("/s/flag".into()), ..Flags::default() };
+        let c = load(&[("HOME", "/h"), ("KTRDR_DATA_DIR", "/from/env")], flags).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/from/env"));
+        assert_eq!(source(&c, "data_dir"), "env");
+        assert_eq!(c.state_dir, PathBuf::from("/s/flag"));
+        assert_eq!(source(&c, "state_dir"), "flag");
+        assert_eq!(c.ops.limit_for("training"), 1);
+        assert_eq!(source(&c, "operations.limits"), "file");
+        assert_eq!(source(&c, "max_connections"), "default");
+    }
+
+    #[test]
+    fn defaults_follow_xdg() {
+        let c = load(&[("HOME", "/h"), ("XDG_RUNTIME_DIR", "/run/user/7")], Flags::default()).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/h/.local/share/ktrdr"));
+        assert_eq!(c.socket, PathBuf::from("/run/user/7/ktrdr/ktrdrd.sock"));
+    }
+
+    #[test]
+    fn bad_env_value_names_the_variable() {
+        let err = load(&[("KTRDR_MAX_CONNECTIONS", "lots")], Flags::default()).unwrap_err();
+        assert!(err.to_string().contains("KTRDR_MAX_CONNECTIONS"), "{err}");
+        let err = load(&[("KTRDR_OPS_LIMITS", "training")], Flags::default()).unwrap_err();
+        assert!(err.to_string().contains("kind=N"), "{err}");
+    }
+
+    #[test]
+    fn unknown_file_key_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "data_dri = \"/x\"\n").unwrap();
+        let err = load(&[], Flags { config: Some(file), ..Flags::default() }).unwrap_err();
+        assert!(err.to_string().contains("data_dri"), "{err}");
+    }
+}

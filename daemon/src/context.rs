@@ -1,0 +1,30 @@
+//! [`Daemon`]: what every connection handler shares.
+
+use crate::config::Config;
+use crate::service::Service;
+use crate::service::operations::OperationsService;
+use crate::service::system::SystemService;
+use crate::shutdown::Trigger;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct Daemon {
+    pub config: Arc<Config>,
+    pub started: Instant,
+    pub started_ms: u64,
+    pub pid: u32,
+    pub shutdown: Trigger,
+    pub system: SystemService,
+    pub operations: OperationsService,
+}
+
+impl Daemon {
+    /// Every service, in the order `health`, `status` and `stats` list them.
+    pub fn services(&self) -> [&dyn Service; 2] {
+        [&self.system, &self.operations]
+    }
+
+    pub fn service(&self, name: &str) -> Option<&dyn Service> {
+        self.services().into_iter().find(|s| s.name() == name)
+    }
+}

@@ -1,0 +1,35 @@
+//! `ktrdrd`, the long-lived ktrdr daemon.
+//!
+//! It holds everything that is expensive to set up (the socket, the operations database; later the
+//! IB connection, the torch context and the bar cache) so that each `ktrdrctl` command costs one
+//! round trip over a local socket instead of a process start-up and a fresh connection.
+//!
+//! Layout, from the outside in:
+//! - [`config`]: settings from defaults, a TOML file, the environment and flags, each with its source.
+//! - [`listener`]: binding the socket (0600 in a 0700 directory, stale-socket detection, one daemon per
+//!   socket via a lock file) or adopting a socket-activated one.
+//! - [`server`]: the accept loop with a bound on connections and the graceful shutdown.
+//! - [`shutdown`]: the signal every task listens to.
+//! - [`handler`]: one connection: peer-uid check, handshake, then request after request.
+//! - [`cmd`]: one file per request, mini-redis style. Each turns a request into calls on a service.
+//! - [`service`]: the shared [`service::Service`] trait (name, configuration info, health, statistics)
+//!   and the services themselves.
+//! - [`ops`]: long-running operations (progress, cancel, queueing, SQLite-backed history).
+//! - [`notify`]: sd_notify readiness, status and watchdog for systemd.
+//! - [`context`]: the [`context::Daemon`] value every handler shares.
+//!
+//! Trading-domain code (indicators, fuzzy sets, backtest engine) does not live here: it is kept pure
+//! in its own crate, and services here feed it data and wrap it in operations.
+
+pub mod app;
+pub mod cmd;
+pub mod config;
+pub mod context;
+pub mod handler;
+pub mod listener;
+pub mod notify;
+pub mod ops;
+pub mod server;
+pub mod service;
+pub mod shutdown;
+pub mod time;

@@ -1,0 +1,107 @@
+//! `ktrdrd`: parses flags, loads configuration, sets up logging and the runtime, serves until
+//! SIGTERM, SIGINT or `ktrdrctl daemon stop`.
+
+use clap::Parser;
+use ktrdr_daemon::app;
+use ktrdr_daemon::config::{Config, Flags};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "ktrdrd", version, about = "The ktrdr daemon: holds data, connections and models; answers ktrdrctl")]
+struct Args {
+    /// Configuration file (default: $XDG_CONFIG_HOME/ktrdr/ktrdrd.toml if present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Socket path (default: $KTRDR_SOCKET, else $XDG_RUNTIME_DIR/ktrdr/ktrdrd.sock).
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// Data directory (bars, models).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// State directory (operations database).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `ktrdr_daemon=debug` (default: $KTRDR_LOG, else info).
+    #[arg(long, value_name = "FILTER")]
+    log: Option<String>,
+    /// Print the resolved configuration and exit.
+    #[arg(long)]
+    print_config: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let flags = Flags {
+        config: args.config,
+        socket: args.socket,
+        data_dir: args.data_dir,
+        state_dir: args.state_dir,
+        log: args.log,
+    };
+    let config = match Config::load(flags) {
+        Ok(c) => c,
+        Err(e) => return fail(ktrdr_protocol::ErrorKind::Configuration, &e.to_string(), None),
+    };
+    if args.print_config {
+        for s in &config.settings {
+            println!("{} = {}  ({})", s.key, s.value, s.source);
+        }
+        return ExitCode::SUCCESS;
+    }
+    init_logging(&config.log);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(ktrdr_protocol::ErrorKind::Internal, &format!("cannot start runtime: {e}"), None),
+    };
+    runtime.block_on(async move {
+        let prepared = match app::prepare(config) {
+            Ok(p) => p,
+            Err(e) => return fail(e.kind, &e.message, e.hint.as_deref()),
+        };
+        let trigger = prepared.daemon.shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            trigger.fire();
+        });
+        app::serve(prepared).await;
+        ExitCode::SUCCESS
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        tracing::error!("cannot install signal handlers; stop the daemon with `ktrdrctl daemon stop`");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = int.recv() => tracing::info!("SIGINT received"),
+    }
+}
+
+fn init_logging(filter: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // journald timestamps lines itself and shows no colours.
+    let under_journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(!under_journald && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if under_journald {
+        builder.without_time().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn fail(kind: ktrdr_protocol::ErrorKind, message: &str, hint: Option<&str>) -> ExitCode {
+    eprintln!("ktrdrd: error: {message}");
+    if let Some(h) = hint {
+        eprintln!("  hint: {h}");
+    }
+    ExitCode::from(kind.exit_code() as u8)
+}

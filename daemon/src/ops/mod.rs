@@ -1,0 +1,393 @@
+//! Long-running operations: one mechanism for every service's jobs.
+//!
+//! A service calls [`Registry::start`] with a kind, its parameters and the work (an async closure
+//! given an [`OpHandle`]). The registry assigns an id, persists the record, queues the job behind the
+//! kind's concurrency limit, runs it, publishes progress to any number of watchers, and records the
+//! outcome. Cancellation is cooperative: the work checks [`OpHandle::is_cancelled`] (or awaits
+//! [`OpHandle::cancelled`]) at a fine grain and returns [`WireError::cancelled`].
+
+pub mod demo;
+pub mod handle;
+pub mod store;
+
+use crate::config::OpsConfig;
+use crate::service::BoxFuture;
+use crate::time::now_ms;
+pub use handle::OpHandle;
+use ktrdr_protocol::WireError;
+use ktrdr_protocol::model::{OpState, OperationList, OperationRecord, Progress};
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use store::Store;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// The work of one operation: given its handle, produce a JSON result or a typed error.
+pub type Work = Box<dyn FnOnce(OpHandle) -> BoxFuture<'static, Result<String, WireError>> + Send>;
+
+struct Live {
+    tx: watch::Sender<OperationRecord>,
+    cancel: CancellationToken,
+    /// Present while the operation waits in its queue.
+    work: Option<Work>,
+}
+
+#[derive(Default)]
+struct Inner {
+    live: HashMap<u64, Live>,
+    queues: HashMap<String, VecDeque<u64>>,
+    running: HashMap<String, usize>,
+    closed: bool,
+}
+
+#[derive(Default)]
+pub struct Counters {
+    pub started: AtomicU64,
+    pub completed: AtomicU64,
+    pub failed: AtomicU64,
+    pub cancelled: AtomicU64,
+    pub pruned: AtomicU64,
+}
+
+pub struct Registry {
+    inner: Mutex<Inner>,
+    store: Store,
+    config: OpsConfig,
+    pub counters: Counters,
+    /// Records marked interrupted when this daemon started.
+    pub interrupted_at_start: usize,
+}
+
+impl Registry {
+    pub fn open(db: &Path, config: OpsConfig) -> Result<Arc<Registry>, WireError> {
+        let (store, interrupted) = Store::open(db).map_err(|e| {
+            WireError::new(ktrdr_protocol::ErrorKind::Configuration, e.to_string())
+        })?;
+        if interrupted > 0 {
+            tracing::warn!(count = interrupted, "marked operations left running by a previous daemon as interrupted");
+        }
+        Ok(Arc::new(Registry {
+            inner: Mutex::new(Inner::default()),
+            store,
+            config,
+            counters: Counters::default(),
+            interrupted_at_start: interrupted,
+        }))
+    }
+
+    pub fn config(&self) -> &OpsConfig {
+        &self.config
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding this lock would be a bug in this module; the data (plain maps) stays
+        // consistent enough to keep serving, so recover instead of poisoning every later request.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Store) -> Result<T, store::StoreError> + Send + 'static,
+    ) -> Result<T, WireError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store))
+            .await
+            .map_err(|e| WireError::internal(format!("database task failed: {e}")))?
+            .map_err(WireError::from)
+    }
+
+    /// Registers an operation and starts it now or queues it behind its kind's limit.
+    pub async fn start(
+        self: &Arc<Self>,
+        kind: &str,
+        service: &str,
+        params: String,
+        work: Work,
+    ) -> Result<OperationRecord, WireError> {
+        if self.lock().closed {
+            return Err(WireError::unavailable("the daemon is shutting down"));
+        }
+        let mut rec = OperationRecord {
+            id: 0,
+            kind: kind.to_string(),
+            service: service.to_string(),
+            params,
+            state: OpState::Pending,
+            created_ms: now_ms(),
+            started_ms: None,
+            finished_ms: None,
+            progress: Progress { message: "queued".into(), ..Progress::default() },
+            queue_position: None,
+            result: None,
+            error: None,
+        };
+        let r = rec.clone();
+        rec.id = self.blocking(move |s| s.insert(&r)).await?;
+        self.counters.started.fetch_add(1, Ordering::Relaxed);
+
+        let (tx, _) = watch::channel(rec.clone());
+        {
+            let mut inner = self.lock();
+            inner.live.insert(rec.id, Live { tx, cancel: CancellationToken::new(), work: Some(work) });
+            inner.queues.entry(rec.kind.clone()).or_default().push_back(rec.id);
+        }
+        self.pump(&rec.kind);
+        self.get(rec.id).await
+    }
+
+    /// Starts queued operations of `kind` while the limit allows, and refreshes queue positions.
+    /// Synchronous on purpose: it only moves state and spawns, so `finish` can call it without the
+    /// futures of `start`, `pump` and `finish` containing each other.
+    fn pump(self: &Arc<Self>, kind: &str) {
+        let limit = self.config.limit_for(kind);
+        let mut to_start = Vec::new();
+        {
+            let mut inner = self.lock();
+            loop {
+                let running = inner.running.get(kind).copied().unwrap_or(0);
+                if running >= limit || inner.closed {
+                    break;
+                }
+                let Some(id) = inner.queues.get_mut(kind).and_then(|q| q.pop_front()) else { break };
+                let Some(live) = inner.live.get_mut(&id) else { continue };
+                let Some(work) = live.work.take() else { continue };
+                let cancel = live.cancel.clone();
+                let tx = live.tx.clone();
+                let mut rec = tx.borrow().clone();
+                rec.state = OpState::Running;
+                rec.started_ms = Some(now_ms());
+                rec.queue_position = None;
+                rec.progress.message = "starting".into();
+                tx.send_replace(rec.clone());
+                *inner.running.entry(kind.to_string()).or_default() += 1;
+                to_start.push((rec, work, cancel, tx));
+            }
+            let queued: Vec<u64> = inner.queues.get(kind).map(|q| q.iter().copied().collect()).unwrap_or_default();
+            for (pos, id) in queued.into_iter().enumerate() {
+                if let Some(live) = inner.live.get(&id) {
+                    live.tx.send_modify(|r| {
+                        r.queue_position = Some(pos as u32 + 1);
+                        r.progress.message = format!("queued ({} of {} for {kind})", pos + 1, limit);
+                    });
+                }
+            }
+        }
+        for (rec, work, cancel, tx) in to_start {
+            let handle = OpHandle::new(rec.id, tx, cancel, Arc::clone(self));
+            let this = Arc::clone(self);
+            let id = rec.id;
+            tokio::spawn(async move {
+                if let Err(e) = this.blocking(move |s| s.update(&rec)).await {
+                    tracing::error!(id, error = %e, "could not persist operation start");
+                }
+                // The work runs in its own task so a panic in it is caught here as a failure.
+                let outcome = match tokio::spawn(work(handle)).await {
+                    Ok(res) => res,
+                    Err(e) => Err(WireError::internal(format!("operation task panicked: {e}"))),
+                };
+                this.finish(id, outcome, true).await;
+            });
+        }
+    }
+
+    async fn finish(self: &Arc<Self>, id: u64, outcome: Result<String, WireError>, was_running: bool) {
+        let (rec, kind) = {
+            let inner = self.lock();
+            let Some(live) = inner.live.get(&id) else { return };
+            let mut rec = live.tx.borrow().clone();
+            let cancelled = live.cancel.is_cancelled();
+            rec.finished_ms = Some(now_ms());
+            rec.queue_position = None;
+            rec.progress.eta_secs = None;
+            match outcome {
+                Ok(result) => {
+                    rec.state = OpState::Completed;
+                    rec.result = Some(result);
+                    rec.progress.percent = 100.0;
+                    rec.progress.message = "done".into();
+                }
+                Err(e) if cancelled || e.kind == ktrdr_protocol::ErrorKind::Cancelled => {
+                    rec.state = OpState::Cancelled;
+                    rec.progress.message = "cancelled".into();
+                    rec.error = Some(WireError::cancelled(if e.kind == ktrdr_protocol::ErrorKind::Cancelled {
+                        e.message
+                    } else {
+                        format!("cancelled ({})", e.message)
+                    }));
+                }
+                Err(e) => {
+                    rec.state = OpState::Failed;
+                    rec.progress.message = "failed".into();
+                    rec.error = Some(e);
+                }
+            }
+            (rec.clone(), rec.kind)
+        };
+        self.record_outcome(rec.state);
+        // Persist before publishing: a watcher that sees the end can always find the record again.
+        let r = rec.clone();
+        if let Err(e) = self.blocking(move |s| s.update(&r)).await {
+            tracing::error!(id, error = %e, "could not persist operation outcome");
+        }
+        {
+            let mut inner = self.lock();
+            if let Some(live) = inner.live.remove(&id) {
+                live.tx.send_replace(rec);
+            }
+            if was_running && let Some(n) = inner.running.get_mut(&kind) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        self.prune().await;
+        self.pump(&kind);
+    }
+
+    fn record_outcome(&self, state: OpState) {
+        let c = match state {
+            OpState::Completed => &self.counters.completed,
+            OpState::Failed => &self.counters.failed,
+            _ => &self.counters.cancelled,
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn prune(&self) {
+        let keep = self.config.keep_finished;
+        match self.blocking(move |s| s.prune(keep)).await {
+            Ok(n) => {
+                self.counters.pruned.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(e) => tracing::warn!(error = %e, "could not prune old operations"),
+        }
+    }
+
+    /// The current record: live state if the operation is pending or running, else from the database.
+    pub async fn get(&self, id: u64) -> Result<OperationRecord, WireError> {
+        if let Some(live) = self.lock().live.get(&id) {
+            return Ok(live.tx.borrow().clone());
+        }
+        self.blocking(move |s| s.get(id)).await?.ok_or_else(|| not_found(id))
+    }
+
+    /// Follows a live operation; `None` if it is not live (finished, or no such id).
+    pub fn subscribe(&self, id: u64) -> Option<watch::Receiver<OperationRecord>> {
+        self.lock().live.get(&id).map(|l| l.tx.subscribe())
+    }
+
+    pub async fn list(
+        &self,
+        state: Option<OpState>,
+        kind: Option<String>,
+        limit: u32,
+    ) -> Result<OperationList, WireError> {
+        let mut list = self.blocking(move |s| s.list(state, kind.as_deref(), limit)).await?;
+        // The database has the durable fields; live records have fresher progress.
+        let inner = self.lock();
+        for item in &mut list.items {
+            if let Some(live) = inner.live.get(&item.id) {
+                *item = live.tx.borrow().clone();
+            }
+        }
+        Ok(list)
+    }
+
+    /// Requests cancellation and waits (briefly) for the operation to stop.
+    pub async fn cancel(self: &Arc<Self>, id: u64) -> Result<OperationRecord, WireError> {
+        match self.request_cancel(id) {
+            CancelStep::NotLive => {
+                let rec = self.get(id).await?;
+                Err(WireError::conflict(format!(
+                    "operation {id} already {}; only pending or running operations can be cancelled",
+                    rec.state.as_str()
+                ))
+                .with_hint(format!("see its outcome with `ktrdrctl ops show {id}`")))
+            }
+            CancelStep::WasQueued => {
+                self.finish(id, Err(WireError::cancelled("cancelled before it started")), false).await;
+                self.get(id).await
+            }
+            CancelStep::Signalled => {
+                if let Some(mut rx) = self.subscribe(id) {
+                    let stopped = rx.wait_for(|r| r.state.is_terminal());
+                    let _ = tokio::time::timeout(Duration::from_secs(10), stopped).await;
+                }
+                self.get(id).await
+            }
+        }
+    }
+
+    /// Fires the token; a queued job is taken out of its queue (no task will ever run it).
+    fn request_cancel(&self, id: u64) -> CancelStep {
+        let mut inner = self.lock();
+        let Some(live) = inner.live.get_mut(&id) else { return CancelStep::NotLive };
+        live.cancel.cancel();
+        if live.work.take().is_none() {
+            return CancelStep::Signalled;
+        }
+        let kind = live.tx.borrow().kind.clone();
+        if let Some(q) = inner.queues.get_mut(&kind) {
+            q.retain(|&q| q != id);
+        }
+        CancelStep::WasQueued
+    }
+
+    /// Cancels everything and waits up to `grace` for running work to stop.
+    pub async fn shutdown(self: &Arc<Self>, grace: Duration) {
+        let ids: Vec<u64> = {
+            let mut inner = self.lock();
+            inner.closed = true;
+            inner.live.keys().copied().collect()
+        };
+        for id in &ids {
+            let _ = self.cancel_quiet(*id).await;
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        while !self.lock().live.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let left = self.lock().live.len();
+        if left > 0 {
+            tracing::warn!(left, "operations still running after the shutdown grace period; they will show as interrupted");
+        }
+    }
+
+    async fn cancel_quiet(self: &Arc<Self>, id: u64) -> Result<(), WireError> {
+        if let CancelStep::WasQueued = self.request_cancel(id) {
+            let e = WireError::cancelled("the daemon was stopped before it started");
+            self.finish(id, Err(e), false).await;
+        }
+        Ok(())
+    }
+
+    /// Live (pending or running) operations, for statistics.
+    pub fn live_counts(&self) -> (u64, u64) {
+        let inner = self.lock();
+        let pending = inner.queues.values().map(|q| q.len() as u64).sum();
+        let running = inner.running.values().map(|&n| n as u64).sum();
+        (pending, running)
+    }
+
+    pub async fn stored_count(&self) -> Result<u64, WireError> {
+        self.blocking(|s| s.count()).await
+    }
+
+    pub(crate) async fn persist_progress(&self, rec: OperationRecord) {
+        if let Err(e) = self.blocking(move |s| s.update(&rec)).await {
+            tracing::warn!(error = %e, "could not persist operation progress");
+        }
+    }
+}
+
+enum CancelStep {
+    NotLive,
+    WasQueued,
+    Signalled,
+}
+
+fn not_found(id: u64) -> WireError {
+    WireError::not_found(format!("no operation with id {id}"))
+        .with_hint("list operations with `ktrdrctl ops list`; old records are pruned per operations.keep_finished")
+}

@@ -1,0 +1,91 @@
+//! The `operations` service: the registry of long-running jobs.
+
+use super::metrics::RequestMetrics;
+use super::{BoxFuture, Service};
+use crate::ops::Registry;
+use ktrdr_protocol::model::{HealthStatus, ServiceHealth, ServiceInfo};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+pub struct OperationsService {
+    pub registry: Arc<Registry>,
+    db: PathBuf,
+    metrics: RequestMetrics,
+}
+
+impl OperationsService {
+    pub fn new(registry: Arc<Registry>, db: PathBuf) -> Self {
+        OperationsService { registry, db, metrics: RequestMetrics::new() }
+    }
+}
+
+impl Service for OperationsService {
+    fn name(&self) -> &'static str {
+        "operations"
+    }
+
+    fn info(&self) -> ServiceInfo {
+        let cfg = self.registry.config();
+        let mut settings = BTreeMap::new();
+        settings.insert("database".into(), self.db.display().to_string());
+        settings.insert("keep_finished".into(), cfg.keep_finished.to_string());
+        settings.insert("default_limit".into(), cfg.default_limit.to_string());
+        for (kind, n) in &cfg.limits {
+            settings.insert(format!("limit.{kind}"), n.to_string());
+        }
+        ServiceInfo {
+            name: self.name().into(),
+            mode: "local".into(),
+            endpoint: Some(format!("sqlite:{}", self.db.display())),
+            env: ["KTRDR_OPS_KEEP_FINISHED", "KTRDR_OPS_DEFAULT_LIMIT", "KTRDR_OPS_LIMITS"]
+                .iter()
+                .map(|n| ktrdr_protocol::model::EnvVar {
+                    name: n.to_string(),
+                    value: std::env::var(n).ok(),
+                })
+                .collect(),
+            settings,
+        }
+    }
+
+    fn health(&self) -> BoxFuture<'_, ServiceHealth> {
+        Box::pin(async move {
+            let check = tokio::time::timeout(Duration::from_secs(2), self.registry.stored_count()).await;
+            let (pending, running) = self.registry.live_counts();
+            let (status, detail) = match check {
+                Ok(Ok(n)) => (
+                    HealthStatus::Ok,
+                    format!("{running} running, {pending} queued, {n} records"),
+                ),
+                Ok(Err(e)) => (HealthStatus::Down, e.message),
+                Err(_) => (HealthStatus::Degraded, "database did not answer within 2 s".into()),
+            };
+            ServiceHealth { name: self.name().into(), status, detail }
+        })
+    }
+
+    fn metrics(&self) -> &RequestMetrics {
+        &self.metrics
+    }
+
+    fn counters(&self) -> BTreeMap<String, u64> {
+        let c = &self.registry.counters;
+        let (pending, running) = self.registry.live_counts();
+        [
+            ("started", c.started.load(Ordering::Relaxed)),
+            ("completed", c.completed.load(Ordering::Relaxed)),
+            ("failed", c.failed.load(Ordering::Relaxed)),
+            ("cancelled", c.cancelled.load(Ordering::Relaxed)),
+            ("pruned", c.pruned.load(Ordering::Relaxed)),
+            ("interrupted_at_start", self.registry.interrupted_at_start as u64),
+            ("pending", pending),
+            ("running", running),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}

@@ -1,0 +1,81 @@
+//! [`Connection`]: framing plus encoding over one byte stream, used by both peers.
+
+use crate::codec;
+use crate::error::ProtocolError;
+use crate::frame;
+use crate::handshake::{ClientHello, HelloStatus, ServerHello};
+use bytes::{Bytes, BytesMut};
+use futures_util::{SinkExt, StreamExt};
+use serde::{Serialize, de::DeserializeOwned};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::codec::{Framed, LengthDelimitedCodec};
+
+pub struct Connection<S> {
+    framed: Framed<S, LengthDelimitedCodec>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    pub fn new(stream: S) -> Self {
+        Connection { framed: Framed::new(stream, frame::codec()) }
+    }
+
+    /// The next whole frame, or `None` when the peer closed cleanly between frames. A peer that closes
+    /// in the middle of a frame is an error, not a clean close.
+    pub async fn read_frame(&mut self) -> Result<Option<BytesMut>, ProtocolError> {
+        match self.framed.next().await {
+            None => Ok(None),
+            Some(Ok(bytes)) => Ok(Some(bytes)),
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                Err(ProtocolError::FrameTooLarge(frame::MAX_FRAME_LEN + 1))
+            }
+            Some(Err(e)) => Err(ProtocolError::Io(e)),
+        }
+    }
+
+    pub async fn write_frame(&mut self, bytes: Vec<u8>) -> Result<(), ProtocolError> {
+        if bytes.len() > frame::MAX_FRAME_LEN {
+            return Err(ProtocolError::FrameTooLarge(bytes.len()));
+        }
+        self.framed.send(Bytes::from(bytes)).await?;
+        Ok(())
+    }
+
+    pub async fn read<T: DeserializeOwned>(&mut self) -> Result<Option<T>, ProtocolError> {
+        match self.read_frame().await? {
+            None => Ok(None),
+            Some(bytes) => codec::decode(&bytes).map(Some),
+        }
+    }
+
+    pub async fn write<T: Serialize>(&mut self, message: &T) -> Result<(), ProtocolError> {
+        self.write_frame(codec::encode(message)?).await
+    }
+
+    /// Client side of the handshake: says who we are, learns the daemon's pid and version.
+    pub async fn client_handshake(&mut self) -> Result<ServerHello, ProtocolError> {
+        self.write_frame(ClientHello::current().to_bytes()).await?;
+        let bytes = self.read_frame().await?.ok_or(ProtocolError::Closed)?;
+        let hello = ServerHello::parse(&bytes)?;
+        match hello.status {
+            HelloStatus::Ok if hello.protocol == crate::PROTOCOL_VERSION => Ok(hello),
+            HelloStatus::Ok | HelloStatus::Incompatible => Err(ProtocolError::Handshake(format!(
+                "ktrdrctl speaks protocol {} but ktrdrd (pid {}) speaks protocol {}: {}",
+                crate::PROTOCOL_VERSION,
+                hello.pid,
+                hello.protocol,
+                hello.text
+            ))),
+            HelloStatus::Busy => Err(ProtocolError::Handshake(format!("daemon busy: {}", hello.text))),
+            HelloStatus::Forbidden => {
+                Err(ProtocolError::Handshake(format!("refused by the daemon: {}", hello.text)))
+            }
+            HelloStatus::ShuttingDown => {
+                Err(ProtocolError::Handshake(format!("daemon is shutting down: {}", hello.text)))
+            }
+        }
+    }
+
+    pub fn get_ref(&self) -> &S {
+        self.framed.get_ref()
+    }
+}

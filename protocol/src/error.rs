@@ -1,0 +1,171 @@
+//! Typed errors. A [`WireError`] crosses the socket; the client turns its [`ErrorKind`] into one line
+//! on stderr, a hint and a stable exit code (see `docs/cli.md`).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The daemon (or a gateway behind it) could not be reached.
+    Connection,
+    Timeout,
+    Configuration,
+    /// Bad input from the user: a flag, a symbol, a date.
+    Validation,
+    NotFound,
+    /// The request clashes with the current state (a finished operation cancelled, a second daemon).
+    Conflict,
+    Cancelled,
+    /// The service exists but cannot serve now (busy, shutting down, gateway down).
+    Unavailable,
+    Internal,
+    /// Client and daemon speak different protocol versions.
+    Incompatible,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 10] = [
+        ErrorKind::Connection,
+        ErrorKind::Timeout,
+        ErrorKind::Configuration,
+        ErrorKind::Validation,
+        ErrorKind::NotFound,
+        ErrorKind::Conflict,
+        ErrorKind::Cancelled,
+        ErrorKind::Unavailable,
+        ErrorKind::Internal,
+        ErrorKind::Incompatible,
+    ];
+
+    /// Exit codes are part of the CLI's contract with shell scripts: never renumber them.
+    /// 2 is shared with clap's usage errors on purpose: both mean "your input was wrong".
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::Validation => 2,
+            ErrorKind::Connection => 3,
+            ErrorKind::Timeout => 4,
+            ErrorKind::NotFound => 5,
+            ErrorKind::Conflict => 6,
+            ErrorKind::Cancelled => 7,
+            ErrorKind::Unavailable => 8,
+            ErrorKind::Configuration => 9,
+            ErrorKind::Internal => 10,
+            ErrorKind::Incompatible => 11,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Connection => "connection",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Configuration => "configuration",
+            ErrorKind::Validation => "validation",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Internal => "internal",
+            ErrorKind::Incompatible => "incompatible",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error as it travels to the user: what kind, what happened, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl WireError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        WireError { kind, message: message.into(), hint: None }
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Validation, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, message)
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unavailable, message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+    pub fn cancelled(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Cancelled, message)
+    }
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for WireError {}
+
+/// Failures of the transport itself (as opposed to a typed answer from the daemon).
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("frame of {0} bytes exceeds the {max} byte limit", max = crate::frame::MAX_FRAME_LEN)]
+    FrameTooLarge(usize),
+    #[error("malformed message: {0}")]
+    Decode(String),
+    #[error("cannot encode message: {0}")]
+    Encode(String),
+    #[error("peer closed the connection")]
+    Closed,
+    #[error("handshake failed: {0}")]
+    Handshake(String),
+    #[error("timed out after {0:.1}s")]
+    Timeout(f64),
+}
+
+impl ProtocolError {
+    /// How a transport failure is reported to a user.
+    pub fn to_wire(&self) -> WireError {
+        match self {
+            ProtocolError::Timeout(_) => WireError::new(ErrorKind::Timeout, self.to_string())
+                .with_hint("the daemon is busy or stuck; raise --timeout or check `journalctl --user -u ktrdrd`"),
+            ProtocolError::Closed | ProtocolError::Io(_) => WireError::new(
+                ErrorKind::Connection,
+                format!("lost the connection to ktrdrd: {self}"),
+            )
+            .with_hint("the daemon may have stopped or restarted; check its log"),
+            ProtocolError::Handshake(_) => WireError::new(ErrorKind::Incompatible, self.to_string()),
+            _ => WireError::new(ErrorKind::Internal, self.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn exit_codes_are_distinct_and_nonzero() {
+        let codes: HashSet<i32> = ErrorKind::ALL.iter().map(|k| k.exit_code()).collect();
+        assert_eq!(codes.len(), ErrorKind::ALL.len());
+        assert!(!codes.contains(&0) && !codes.contains(&1));
+    }
+}

@@ -1,0 +1,36 @@
+//! The wire protocol spoken between `ktrdrd` and `ktrdrctl`.
+//!
+//! Layout:
+//! - [`frame`]: the one framing rule (4-byte big-endian length prefix, hard size cap).
+//! - [`codec`]: the one place that knows the payload encoding (bincode 2.0.1 + serde). Swapping the
+//!   encoding touches this file and bumps [`PROTOCOL_VERSION`].
+//! - [`handshake`]: the first exchange, in a fixed byte layout that does not depend on the payload
+//!   encoding, so peers of different versions can always tell each other so.
+//! - [`message`]: requests and the frames that answer them. One request is answered by zero or more
+//!   non-terminal frames (progress, chunks) and exactly one terminal frame (a reply or an error).
+//! - [`error`]: typed errors, their hints and the client's exit codes.
+//! - [`model`]: the payload types (health, stats, configuration, operations).
+//! - [`connection`]: [`Connection`], framing plus encoding over any async byte stream.
+//! - [`socket_path`]: where the daemon's socket lives, resolved the same way by both binaries.
+//!
+//! This crate must never depend on torch or anything heavy: `ktrdrctl` links it and has to start in
+//! about a millisecond.
+
+pub mod codec;
+pub mod connection;
+pub mod error;
+pub mod frame;
+pub mod handshake;
+pub mod message;
+pub mod model;
+pub mod socket_path;
+
+pub use connection::Connection;
+pub use error::{ErrorKind, ProtocolError, WireError};
+pub use message::{Reply, Request, Response};
+
+/// Bumped on any incompatible change to the handshake, the framing, the encoding or a message.
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// Version of the crate, reported in the handshake for humans.
+pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");

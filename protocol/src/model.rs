@@ -1,0 +1,175 @@
+//! Payload types. They are also the `--json` schema of `ktrdrctl` (documented in `docs/cli.md`), so
+//! fields are only ever added, never renamed. No serde attributes that change the shape per value
+//! (`untagged`, `flatten`, `skip_serializing_if`): bincode needs the same shape every time.
+
+use crate::error::WireError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Ok,
+    Degraded,
+    Down,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceHealth {
+    pub name: String,
+    pub status: HealthStatus,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthReport {
+    pub daemon_version: String,
+    pub protocol: u16,
+    pub pid: u32,
+    pub started_at_ms: u64,
+    pub uptime_secs: f64,
+    pub socket: String,
+    pub status: HealthStatus,
+    pub services: Vec<ServiceHealth>,
+}
+
+/// An environment variable a service consulted, and what it held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+/// Where a service does its work: here in the daemon, or delegated to a host service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceInfo {
+    pub name: String,
+    pub mode: String,
+    pub endpoint: Option<String>,
+    pub env: Vec<EnvVar>,
+    pub settings: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub services: Vec<ServiceInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    pub key: String,
+    pub value: String,
+    /// `default`, `file`, `env` or `flag`.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigReport {
+    pub config_file: Option<String>,
+    pub settings: Vec<Setting>,
+}
+
+/// Latency percentiles in microseconds over the daemon's lifetime.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceStats {
+    pub name: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub in_flight: u64,
+    pub latency: Latency,
+    /// Service-specific counters (cache hits, operations started, ...).
+    pub counters: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatsReport {
+    pub uptime_secs: f64,
+    pub connections_total: u64,
+    pub connections_open: u64,
+    pub connections_refused: u64,
+    pub protocol_errors: u64,
+    pub services: Vec<ServiceStats>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpState {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    /// Was running when the daemon died; found so at the next start.
+    Interrupted,
+}
+
+impl OpState {
+    pub const ALL: [OpState; 6] = [
+        OpState::Pending,
+        OpState::Running,
+        OpState::Completed,
+        OpState::Failed,
+        OpState::Cancelled,
+        OpState::Interrupted,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpState::Pending => "pending",
+            OpState::Running => "running",
+            OpState::Completed => "completed",
+            OpState::Failed => "failed",
+            OpState::Cancelled => "cancelled",
+            OpState::Interrupted => "interrupted",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OpState> {
+        OpState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, OpState::Pending | OpState::Running)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub percent: f64,
+    pub step: u64,
+    pub steps: u64,
+    pub message: String,
+    pub items: u64,
+    pub eta_secs: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperationRecord {
+    pub id: u64,
+    pub kind: String,
+    pub service: String,
+    /// Parameters as a JSON document, so every kind can carry its own.
+    pub params: String,
+    pub state: OpState,
+    pub created_ms: u64,
+    pub started_ms: Option<u64>,
+    pub finished_ms: Option<u64>,
+    pub progress: Progress,
+    /// 1-based place in its kind's queue while pending.
+    pub queue_position: Option<u32>,
+    /// Result as a JSON document once completed.
+    pub result: Option<String>,
+    pub error: Option<WireError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperationList {
+    /// How many records match, before the limit.
+    pub total: u64,
+    pub items: Vec<OperationRecord>,
+}
