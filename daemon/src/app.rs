@@ -39,6 +39,7 @@ pub struct Prepared {
     pub daemon: Arc<Daemon>,
     pub bound: Bound,
     pub signal: shutdown::Signal,
+    _state_lock: std::fs::File,
 }
 
 /// Everything up to (not including) accepting connections. Must run inside a tokio runtime.
@@ -54,6 +55,13 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
     let bound = match listener::activated(&config.socket)? {
         Some(b) => b,
         None => listener::bind(&config.socket)?,
+    };
+    let state_lock = match lock_state_dir(&config.state_dir) {
+        Ok(l) => l,
+        Err(e) => {
+            bound.remove_socket_file();
+            return Err(e);
+        }
     };
     let mut config = config;
     if bound.activated {
@@ -75,12 +83,47 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
         pid: std::process::id(),
         shutdown: trigger,
     });
-    Ok(Prepared { daemon, bound, signal })
+    Ok(Prepared { daemon, bound, signal, _state_lock: state_lock })
+}
+
+/// One daemon per state directory: two would both mark each other's running operations interrupted
+/// and race on the database. The lock is released by the kernel when the process ends, however it ends.
+fn lock_state_dir(dir: &std::path::Path) -> Result<std::fs::File, StartError> {
+    use std::io::{Read, Seek, Write};
+    let path = dir.join("ktrdrd.lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| StartError {
+            kind: ErrorKind::Configuration,
+            message: format!("cannot open {}: {e}", path.display()),
+            hint: None,
+        })?;
+    if file.try_lock().is_err() {
+        let mut pid = String::new();
+        let _ = file.read_to_string(&mut pid);
+        return Err(StartError {
+            kind: ErrorKind::Conflict,
+            message: format!(
+                "another ktrdrd (pid {}) is using the state directory {}",
+                pid.trim(),
+                dir.display()
+            ),
+            hint: Some("stop it first, or give this daemon its own --state-dir".into()),
+        });
+    }
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = write!(file, "{}", std::process::id());
+    Ok(file)
 }
 
 /// Serves until shutdown, with systemd notifications and watchdog pings when enabled.
 pub async fn serve(p: Prepared) {
-    let Prepared { daemon, bound, signal } = p;
+    let Prepared { daemon, bound, signal, _state_lock } = p;
     if let Some(every) = crate::notify::watchdog_interval() {
         let mut s = signal.clone();
         tokio::spawn(async move {

@@ -49,17 +49,23 @@ impl Daemon {
 
     /// Starts with extra environment (e.g. `KTRDR_OPS_LIMITS`) and waits until it answers.
     pub fn start_with(env: &[(&str, &str)]) -> Daemon {
+        let mut d = Self::unstarted(env);
+        d.spawn();
+        d
+    }
+
+    /// Directories and paths chosen, nothing started: for tests that prepare the ground first.
+    pub fn unstarted(env: &[(&str, &str)]) -> Daemon {
         let dir = tempfile::Builder::new().prefix("ktrdr-e2e").tempdir().expect("tempdir");
         let socket = dir.path().join("run").join("ktrdrd.sock");
         let log = dir.path().join("ktrdrd.log");
-        let mut d = Daemon {
+        let d = Daemon {
             dir,
             socket,
             child: None,
             log,
             extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         };
-        d.spawn();
         d
     }
 
@@ -73,9 +79,14 @@ impl Daemon {
 
     /// The daemon command line for this instance, not yet started.
     pub fn command(&self) -> Command {
+        self.command_at(&self.socket)
+    }
+
+    /// The same daemon command line, but on another socket path.
+    pub fn command_at(&self, socket: &Path) -> Command {
         let mut cmd = Command::new(ktrdrd_bin());
         cmd.arg("--socket")
-            .arg(&self.socket)
+            .arg(socket)
             .arg("--data-dir")
             .arg(self.data_dir())
             .arg("--state-dir")
