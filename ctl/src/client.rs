@@ -22,15 +22,18 @@ impl Client {
         let hello = match tokio::time::timeout(timeout, conn.client_handshake()).await {
             Err(_) => return Err(timed_out(timeout, "the handshake")),
             Ok(Err(ProtocolError::Handshake(msg))) => {
-                let kind = if msg.starts_with("daemon busy") || msg.starts_with("daemon is shutting") {
-                    ErrorKind::Unavailable
-                } else if msg.starts_with("refused") {
-                    ErrorKind::Connection
-                } else {
-                    ErrorKind::Incompatible
-                };
+                let kind =
+                    if msg.starts_with("daemon busy") || msg.starts_with("daemon is shutting") {
+                        ErrorKind::Unavailable
+                    } else if msg.starts_with("refused") {
+                        ErrorKind::Connection
+                    } else {
+                        ErrorKind::Incompatible
+                    };
                 let hint = match kind {
-                    ErrorKind::Incompatible => "install ktrdrctl and ktrdrd from the same build, then restart the daemon",
+                    ErrorKind::Incompatible => {
+                        "install ktrdrctl and ktrdrd from the same build, then restart the daemon"
+                    }
                     ErrorKind::Unavailable => "retry in a moment",
                     _ => "the daemon only serves its own user",
                 };
@@ -39,7 +42,11 @@ impl Client {
             Ok(Err(e)) => return Err(e.to_wire()),
             Ok(Ok(h)) => h,
         };
-        Ok(Client { conn, timeout, daemon_pid: hello.pid })
+        Ok(Client {
+            conn,
+            timeout,
+            daemon_pid: hello.pid,
+        })
     }
 
     pub async fn send(&mut self, req: &Request) -> Result<(), WireError> {
@@ -79,8 +86,14 @@ impl Client {
 }
 
 fn timed_out(after: Duration, what: &str) -> WireError {
-    WireError::new(ErrorKind::Timeout, format!("no answer from ktrdrd to {what} within {:.1}s", after.as_secs_f64()))
-        .with_hint("the daemon may be overloaded or stuck; raise --timeout or check its log")
+    WireError::new(
+        ErrorKind::Timeout,
+        format!(
+            "no answer from ktrdrd to {what} within {:.1}s",
+            after.as_secs_f64()
+        ),
+    )
+    .with_hint("the daemon may be overloaded or stuck; raise --timeout or check its log")
 }
 
 fn connect_error(path: PathBuf, e: std::io::Error) -> WireError {

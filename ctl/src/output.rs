@@ -29,7 +29,10 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<(), WireError> {
 }
 
 pub fn print_json_line(value: &Value) {
-    println!("{}", serde_json::to_string(value).unwrap_or_else(|_| "null".into()));
+    println!(
+        "{}",
+        serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+    );
 }
 
 /// An operation record as JSON, with its `params` and `result` (JSON text on the wire) embedded as
@@ -63,7 +66,12 @@ pub fn timestamp(ms: u64) -> String {
     let secs = ms / 1000;
     let (days, rem) = (secs / 86400, secs % 86400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, (rem % 3600) / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 /// Howard Hinnant's days-to-civil algorithm; avoids a date crate in the client.

@@ -27,11 +27,18 @@ impl From<BindError> for StartError {
                 ErrorKind::Conflict,
                 Some("stop it with `ktrdrctl daemon stop`, or pick another --socket".to_string()),
             ),
-            BindError::NotASocket { .. } => (ErrorKind::Conflict, Some("move the file away or pick another --socket".into())),
+            BindError::NotASocket { .. } => (
+                ErrorKind::Conflict,
+                Some("move the file away or pick another --socket".into()),
+            ),
             BindError::Activation(_) => (ErrorKind::Configuration, None),
             BindError::Dir { .. } | BindError::Bind { .. } => (ErrorKind::Configuration, None),
         };
-        StartError { kind, message: e.to_string(), hint }
+        StartError {
+            kind,
+            message: e.to_string(),
+            hint,
+        }
     }
 }
 
@@ -68,11 +75,15 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
         config.socket = bound.path.clone();
     }
     let config = Arc::new(config);
-    let registry = Registry::open(&config.ops_db(), config.ops.clone()).map_err(|e| StartError {
-        kind: ErrorKind::Configuration,
-        message: e.message,
-        hint: Some(format!("is {} writable and not corrupted?", config.ops_db().display())),
-    })?;
+    let registry =
+        Registry::open(&config.ops_db(), config.ops.clone()).map_err(|e| StartError {
+            kind: ErrorKind::Configuration,
+            message: e.message,
+            hint: Some(format!(
+                "is {} writable and not corrupted?",
+                config.ops_db().display()
+            )),
+        })?;
     let (trigger, signal) = shutdown::channel();
     let daemon = Arc::new(Daemon {
         system: SystemService::new(Arc::clone(&config), bound.activated),
@@ -83,7 +94,12 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
         pid: std::process::id(),
         shutdown: trigger,
     });
-    Ok(Prepared { daemon, bound, signal, _state_lock: state_lock })
+    Ok(Prepared {
+        daemon,
+        bound,
+        signal,
+        _state_lock: state_lock,
+    })
 }
 
 /// One daemon per state directory: two would both mark each other's running operations interrupted
@@ -123,7 +139,12 @@ fn lock_state_dir(dir: &std::path::Path) -> Result<std::fs::File, StartError> {
 
 /// Serves until shutdown, with systemd notifications and watchdog pings when enabled.
 pub async fn serve(p: Prepared) {
-    let Prepared { daemon, bound, signal, _state_lock } = p;
+    let Prepared {
+        daemon,
+        bound,
+        signal,
+        _state_lock,
+    } = p;
     if let Some(every) = crate::notify::watchdog_interval() {
         let mut s = signal.clone();
         tokio::spawn(async move {

@@ -13,11 +13,18 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("invalid value {value:?} for {name}: {message}")]
-    Value { name: String, value: String, message: String },
+    Value {
+        name: String,
+        value: String,
+        message: String,
+    },
 }
 
 /// The file's shape. Unknown keys are errors, so a typo is caught instead of silently ignored.
@@ -64,7 +71,11 @@ pub struct OpsConfig {
 
 impl OpsConfig {
     pub fn limit_for(&self, kind: &str) -> usize {
-        self.limits.get(kind).copied().unwrap_or(self.default_limit).max(1)
+        self.limits
+            .get(kind)
+            .copied()
+            .unwrap_or(self.default_limit)
+            .max(1)
     }
 }
 
@@ -101,7 +112,9 @@ impl Config {
 
     /// Loads from the real environment.
     pub fn load(flags: Flags) -> Result<Config, ConfigError> {
-        Self::load_with(flags, |name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        Self::load_with(flags, |name| {
+            std::env::var(name).ok().filter(|v| !v.is_empty())
+        })
     }
 
     /// Loads with an injected environment, so tests need not mutate the process's.
@@ -109,15 +122,21 @@ impl Config {
         flags: Flags,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let home = env("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+        let home = env("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
         let xdg = |var: &str, fallback: &str| -> PathBuf {
-            env(var).map(PathBuf::from).unwrap_or_else(|| home.join(fallback))
+            env(var)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| home.join(fallback))
         };
 
         let (config_file, file) = match &flags.config {
             Some(path) => (Some(path.clone()), read_file(path)?),
             None => {
-                let default = xdg("XDG_CONFIG_HOME", ".config").join("ktrdr").join("ktrdrd.toml");
+                let default = xdg("XDG_CONFIG_HOME", ".config")
+                    .join("ktrdr")
+                    .join("ktrdrd.toml");
                 if default.exists() {
                     let parsed = read_file(&default)?;
                     (Some(default), parsed)
@@ -127,10 +146,20 @@ impl Config {
             }
         };
 
-        let mut b = Builder { settings: Vec::new(), env_read: Vec::new(), env: &env };
+        let mut b = Builder {
+            settings: Vec::new(),
+            env_read: Vec::new(),
+            env: &env,
+        };
 
         let default_socket = ktrdr_protocol::socket_path::default_path(env("XDG_RUNTIME_DIR"));
-        let socket = b.path("socket", flags.socket, "KTRDR_SOCKET", file.socket, default_socket)?;
+        let socket = b.path(
+            "socket",
+            flags.socket,
+            "KTRDR_SOCKET",
+            file.socket,
+            default_socket,
+        )?;
         let data_dir = b.path(
             "data_dir",
             flags.data_dir,
@@ -145,16 +174,25 @@ impl Config {
             file.state_dir,
             xdg("XDG_STATE_HOME", ".local/state").join("ktrdr"),
         )?;
-        let max_connections =
-            b.value("max_connections", None, "KTRDR_MAX_CONNECTIONS", file.max_connections, 1024)?;
+        let max_connections = b.value(
+            "max_connections",
+            None,
+            "KTRDR_MAX_CONNECTIONS",
+            file.max_connections,
+            1024,
+        )?;
         let handshake_timeout = b.secs(
             "handshake_timeout_secs",
             "KTRDR_HANDSHAKE_TIMEOUT_SECS",
             file.handshake_timeout_secs,
             5.0,
         )?;
-        let idle_timeout =
-            b.secs("idle_timeout_secs", "KTRDR_IDLE_TIMEOUT_SECS", file.idle_timeout_secs, 300.0)?;
+        let idle_timeout = b.secs(
+            "idle_timeout_secs",
+            "KTRDR_IDLE_TIMEOUT_SECS",
+            file.idle_timeout_secs,
+            300.0,
+        )?;
         let shutdown_grace = b.secs(
             "shutdown_grace_secs",
             "KTRDR_SHUTDOWN_GRACE_SECS",
@@ -182,7 +220,13 @@ impl Config {
             [("demo".to_string(), 4usize)].into_iter().collect();
         let limits_file = fops.limits.map(Limits);
         let limits = b
-            .value("operations.limits", None, "KTRDR_OPS_LIMITS", limits_file, Limits(limits_default))?
+            .value(
+                "operations.limits",
+                None,
+                "KTRDR_OPS_LIMITS",
+                limits_file,
+                Limits(limits_default),
+            )?
             .0;
 
         if max_connections == 0 {
@@ -203,7 +247,11 @@ impl Config {
             idle_timeout,
             shutdown_grace,
             log,
-            ops: OpsConfig { keep_finished, default_limit, limits },
+            ops: OpsConfig {
+                keep_finished,
+                default_limit,
+                limits,
+            },
             settings: b.settings,
             env_read: b.env_read,
         })
@@ -211,12 +259,16 @@ impl Config {
 }
 
 fn default_parallelism() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         message: e.to_string().trim().replace('\n', " "),
@@ -239,8 +291,13 @@ impl FromStr for Limits {
     fn from_str(s: &str) -> Result<Self, String> {
         let mut map = BTreeMap::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').ok_or_else(|| format!("expected kind=N, got {part:?}"))?;
-            let n: usize = v.trim().parse().map_err(|_| format!("{v:?} is not a whole number"))?;
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("expected kind=N, got {part:?}"))?;
+            let n: usize = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("{v:?} is not a whole number"))?;
             map.insert(k.trim().to_string(), n);
         }
         Ok(Limits(map))
@@ -266,7 +323,8 @@ impl<E: Fn(&str) -> Option<String>> Builder<'_, E> {
         T::Err: Display,
     {
         let env_value = (self.env)(env_name);
-        self.env_read.push((env_name.to_string(), env_value.clone()));
+        self.env_read
+            .push((env_name.to_string(), env_value.clone()));
         let (value, source) = if let Some(v) = flag {
             (v, "flag")
         } else if let Some(raw) = env_value {
@@ -298,7 +356,13 @@ impl<E: Fn(&str) -> Option<String>> Builder<'_, E> {
         default: PathBuf,
     ) -> Result<PathBuf, ConfigError> {
         let s = |p: Option<PathBuf>| p.map(|p| p.display().to_string());
-        let v = self.value(key, s(flag), env_name, s(file), default.display().to_string())?;
+        let v = self.value(
+            key,
+            s(flag),
+            env_name,
+            s(file),
+            default.display().to_string(),
+        )?;
         Ok(PathBuf::from(v))
     }
 
@@ -324,13 +388,19 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(env: &[(&str, &str)], flags: Flags) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::load_with(flags, move |k| map.get(k).cloned())
     }
 
     fn source(c: &Config, key: &str) -> String {
-        c.settings.iter().find(|s| s.key == key).map(|s| s.source.clone()).unwrap_or_default()
+        c.settings
+            .iter()
+            .find(|s| s.key == key)
+            .map(|s| s.source.clone())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -338,7 +408,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("k.toml");
         std::fs::write(&file, "data_dir = \"/from/file\"\nstate_dir = \"/s/file\"\n[operations]\nlimits = { training = 1 }\n").unwrap();
-        let flags = Flags { config: Some(file), state_dir: Some("/s/flag".into()), ..Flags::default() };
+        let flags = Flags {
+            config: Some(file),
+            state_dir: Some("/s/flag".into()),
+            ..Flags::default()
+        };
         let c = load(&[("HOME", "/h"), ("KTRDR_DATA_DIR", "/from/env")], flags).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/from/env"));
         assert_eq!(source(&c, "data_dir"), "env");
@@ -351,7 +425,11 @@ mod tests {
 
     #[test]
     fn defaults_follow_xdg() {
-        let c = load(&[("HOME", "/h"), ("XDG_RUNTIME_DIR", "/run/user/7")], Flags::default()).unwrap();
+        let c = load(
+            &[("HOME", "/h"), ("XDG_RUNTIME_DIR", "/run/user/7")],
+            Flags::default(),
+        )
+        .unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/h/.local/share/ktrdr"));
         assert_eq!(c.socket, PathBuf::from("/run/user/7/ktrdr/ktrdrd.sock"));
     }
@@ -369,7 +447,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("k.toml");
         std::fs::write(&file, "data_dri = \"/x\"\n").unwrap();
-        let err = load(&[], Flags { config: Some(file), ..Flags::default() }).unwrap_err();
+        let err = load(
+            &[],
+            Flags {
+                config: Some(file),
+                ..Flags::default()
+            },
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("data_dri"), "{err}");
     }
 }

@@ -7,7 +7,9 @@ use crate::shutdown::Signal;
 use interprocess::local_socket::traits::StreamCommon as _;
 use interprocess::os::unix::uds_local_socket::tokio::Stream;
 use ktrdr_protocol::handshake::{ClientHello, HelloStatus, ServerHello};
-use ktrdr_protocol::{Connection, PROTOCOL_VERSION, ProtocolError, Request, Response, WireError, codec};
+use ktrdr_protocol::{
+    Connection, PROTOCOL_VERSION, ProtocolError, Request, Response, WireError, codec,
+};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -23,7 +25,12 @@ pub async fn handle(ctx: Arc<Daemon>, stream: Stream, mut shutdown: Signal) {
     if peer_uid != Some(me) && peer_uid != Some(0) {
         counters.refused.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(?peer_uid, "refused a connection from another user");
-        let _ = send_hello(&mut conn, HelloStatus::Forbidden, "peer uid differs from the daemon's").await;
+        let _ = send_hello(
+            &mut conn,
+            HelloStatus::Forbidden,
+            "peer uid differs from the daemon's",
+        )
+        .await;
         return;
     }
 
@@ -65,7 +72,10 @@ pub async fn handle(ctx: Arc<Daemon>, stream: Stream, mut shutdown: Signal) {
         let _ = send_hello(&mut conn, HelloStatus::ShuttingDown, "stopping").await;
         return;
     }
-    if send_hello(&mut conn, HelloStatus::Ok, ktrdr_protocol::SOFTWARE_VERSION).await.is_err() {
+    if send_hello(&mut conn, HelloStatus::Ok, ktrdr_protocol::SOFTWARE_VERSION)
+        .await
+        .is_err()
+    {
         return;
     }
 
@@ -82,7 +92,9 @@ pub async fn handle(ctx: Arc<Daemon>, stream: Stream, mut shutdown: Signal) {
                 counters.protocol_errors.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(error = %e, "closing connection after a bad frame");
                 if matches!(e, ProtocolError::FrameTooLarge(_)) {
-                    let _ = conn.write(&Response::Error(WireError::validation(e.to_string()))).await;
+                    let _ = conn
+                        .write(&Response::Error(WireError::validation(e.to_string())))
+                        .await;
                 }
                 return;
             }
@@ -92,8 +104,9 @@ pub async fn handle(ctx: Arc<Daemon>, stream: Stream, mut shutdown: Signal) {
             Err(e) => {
                 counters.protocol_errors.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(error = %e, "malformed request");
-                let err = WireError::validation(format!("malformed request: {e}"))
-                    .with_hint("client and daemon may be different builds; check `ktrdrctl --version`");
+                let err = WireError::validation(format!("malformed request: {e}")).with_hint(
+                    "client and daemon may be different builds; check `ktrdrctl --version`",
+                );
                 let _ = conn.write(&Response::Error(err)).await;
                 return;
             }
@@ -121,7 +134,11 @@ pub async fn refuse_busy(stream: Stream) {
     let mut conn: Conn = Connection::new(stream);
     let _ = tokio::time::timeout(
         std::time::Duration::from_secs(1),
-        send_hello(&mut conn, HelloStatus::Busy, "too many connections; retry shortly"),
+        send_hello(
+            &mut conn,
+            HelloStatus::Busy,
+            "too many connections; retry shortly",
+        ),
     )
     .await;
 }

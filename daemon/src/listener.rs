@@ -23,9 +23,15 @@ pub enum BindError {
     #[error("{path} exists and is not a socket; refusing to replace it")]
     NotASocket { path: PathBuf },
     #[error("cannot prepare socket directory {path}: {source}")]
-    Dir { path: PathBuf, source: std::io::Error },
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot bind {path}: {source}")]
-    Bind { path: PathBuf, source: std::io::Error },
+    Bind {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("socket activation: {0}")]
     Activation(String),
 }
@@ -43,14 +49,18 @@ pub struct Bound {
 impl Bound {
     /// Removes the socket file if it is still the one we created.
     pub fn remove_socket_file(&self) {
-        let Some((dev, ino)) = self.created else { return };
+        let Some((dev, ino)) = self.created else {
+            return;
+        };
         match std::fs::symlink_metadata(&self.path) {
             Ok(m) if m.dev() == dev && m.ino() == ino => {
                 if let Err(e) = std::fs::remove_file(&self.path) {
                     tracing::warn!(path = %self.path.display(), error = %e, "could not remove socket file");
                 }
             }
-            Ok(_) => tracing::warn!(path = %self.path.display(), "socket file was replaced by someone else; leaving it"),
+            Ok(_) => {
+                tracing::warn!(path = %self.path.display(), "socket file was replaced by someone else; leaving it")
+            }
             Err(_) => {}
         }
     }
@@ -76,17 +86,29 @@ pub fn activated(path: &Path) -> Result<Option<Bound>, BindError> {
         .ok()
         .and_then(|a| a.as_pathname().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf());
-    Ok(Some(Bound { listener, path: actual, activated: true, created: None, _lock: None }))
+    Ok(Some(Bound {
+        listener,
+        path: actual,
+        activated: true,
+        created: None,
+        _lock: None,
+    }))
 }
 
 pub fn bind(path: &Path) -> Result<Bound, BindError> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !dir.exists() {
         DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(|source| BindError::Dir { path: dir.to_path_buf(), source })?;
+            .map_err(|source| BindError::Dir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
     }
     warn_if_shared(dir);
 
@@ -97,14 +119,21 @@ pub fn bind(path: &Path) -> Result<Bound, BindError> {
         .create(true)
         .truncate(false)
         .open(&lock_path)
-        .map_err(|source| BindError::Dir { path: lock_path.clone(), source })?;
+        .map_err(|source| BindError::Dir {
+            path: lock_path.clone(),
+            source,
+        })?;
     if lock.try_lock().is_err() {
         let mut pid = String::new();
         let _ = lock.read_to_string(&mut pid);
         let pid = pid.trim();
         return Err(BindError::AlreadyRunning {
             path: path.to_path_buf(),
-            pid: if pid.is_empty() { String::new() } else { format!(" (pid {pid})") },
+            pid: if pid.is_empty() {
+                String::new()
+            } else {
+                format!(" (pid {pid})")
+            },
         });
     }
     let _ = lock.set_len(0);
@@ -121,24 +150,38 @@ pub fn bind(path: &Path) -> Result<Bound, BindError> {
                 });
             }
             tracing::warn!(path = %path.display(), "removing stale socket left by a previous daemon");
-            std::fs::remove_file(path)
-                .map_err(|source| BindError::Bind { path: path.to_path_buf(), source })?;
+            std::fs::remove_file(path).map_err(|source| BindError::Bind {
+                path: path.to_path_buf(),
+                source,
+            })?;
         }
-        Ok(_) => return Err(BindError::NotASocket { path: path.to_path_buf() }),
+        Ok(_) => {
+            return Err(BindError::NotASocket {
+                path: path.to_path_buf(),
+            });
+        }
         Err(_) => {}
     }
 
     let name = path
         .to_fs_name::<interprocess::local_socket::GenericFilePath>()
-        .map_err(|source| BindError::Bind { path: path.to_path_buf(), source })?;
+        .map_err(|source| BindError::Bind {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let listener = ListenerOptions::new()
         .name(name)
         .mode(0o600)
         .reclaim_name(false)
         .create_tokio_as::<Listener>()
-        .map_err(|source| BindError::Bind { path: path.to_path_buf(), source })?;
-    let meta = std::fs::symlink_metadata(path)
-        .map_err(|source| BindError::Bind { path: path.to_path_buf(), source })?;
+        .map_err(|source| BindError::Bind {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let meta = std::fs::symlink_metadata(path).map_err(|source| BindError::Bind {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if meta.permissions().mode() & 0o777 != 0o600 {
         let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
     }

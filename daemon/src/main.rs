@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "ktrdrd", version, about = "The ktrdr daemon: holds data, connections and models; answers ktrdrctl")]
+#[command(
+    name = "ktrdrd",
+    version,
+    about = "The ktrdr daemon: holds data, connections and models; answers ktrdrctl"
+)]
 struct Args {
     /// Configuration file (default: $XDG_CONFIG_HOME/ktrdr/ktrdrd.toml if present).
     #[arg(long, value_name = "FILE")]
@@ -41,7 +45,13 @@ fn main() -> ExitCode {
     };
     let config = match Config::load(flags) {
         Ok(c) => c,
-        Err(e) => return fail(ktrdr_protocol::ErrorKind::Configuration, &e.to_string(), None),
+        Err(e) => {
+            return fail(
+                ktrdr_protocol::ErrorKind::Configuration,
+                &e.to_string(),
+                None,
+            );
+        }
     };
     if args.print_config {
         for s in &config.settings {
@@ -51,9 +61,18 @@ fn main() -> ExitCode {
     }
     init_logging(&config.log);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
-        Err(e) => return fail(ktrdr_protocol::ErrorKind::Internal, &format!("cannot start runtime: {e}"), None),
+        Err(e) => {
+            return fail(
+                ktrdr_protocol::ErrorKind::Internal,
+                &format!("cannot start runtime: {e}"),
+                None,
+            );
+        }
     };
     runtime.block_on(async move {
         let prepared = match app::prepare(config) {
@@ -72,8 +91,13 @@ fn main() -> ExitCode {
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        tracing::error!("cannot install signal handlers; stop the daemon with `ktrdrctl daemon stop`");
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!(
+            "cannot install signal handlers; stop the daemon with `ktrdrctl daemon stop`"
+        );
         return std::future::pending().await;
     };
     tokio::select! {

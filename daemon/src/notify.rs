@@ -29,7 +29,9 @@ pub fn stopping() {
 /// The ping interval when systemd's watchdog is on for this process (WATCHDOG_USEC, and WATCHDOG_PID
 /// naming us if set): half the timeout, as sd_watchdog_enabled(3) advises.
 pub fn watchdog_interval() -> Option<Duration> {
-    sd_notify::watchdog_enabled().map(|d| d / 2).filter(|d| !d.is_zero())
+    sd_notify::watchdog_enabled()
+        .map(|d| d / 2)
+        .filter(|d| !d.is_zero())
 }
 
 pub fn watchdog_ping() {

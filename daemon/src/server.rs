@@ -63,7 +63,10 @@ pub async fn run(ctx: Arc<Daemon>, bound: Bound, mut shutdown: Signal) {
     ctx.operations.registry.shutdown(grace).await;
     tracker.close();
     if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
-        tracing::warn!(open = tracker.len(), "connections still open after the grace period; closing them");
+        tracing::warn!(
+            open = tracker.len(),
+            "connections still open after the grace period; closing them"
+        );
     }
     tracing::info!("stopped");
 }

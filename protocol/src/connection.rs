@@ -16,7 +16,9 @@ pub struct Connection<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub fn new(stream: S) -> Self {
-        Connection { framed: Framed::new(stream, frame::codec()) }
+        Connection {
+            framed: Framed::new(stream, frame::codec()),
+        }
     }
 
     /// The next whole frame, or `None` when the peer closed cleanly between frames. A peer that closes
@@ -65,13 +67,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 hello.protocol,
                 hello.text
             ))),
-            HelloStatus::Busy => Err(ProtocolError::Handshake(format!("daemon busy: {}", hello.text))),
-            HelloStatus::Forbidden => {
-                Err(ProtocolError::Handshake(format!("refused by the daemon: {}", hello.text)))
-            }
-            HelloStatus::ShuttingDown => {
-                Err(ProtocolError::Handshake(format!("daemon is shutting down: {}", hello.text)))
-            }
+            HelloStatus::Busy => Err(ProtocolError::Handshake(format!(
+                "daemon busy: {}",
+                hello.text
+            ))),
+            HelloStatus::Forbidden => Err(ProtocolError::Handshake(format!(
+                "refused by the daemon: {}",
+                hello.text
+            ))),
+            HelloStatus::ShuttingDown => Err(ProtocolError::Handshake(format!(
+                "daemon is shutting down: {}",
+                hello.text
+            ))),
         }
     }
 

@@ -87,7 +87,11 @@ pub struct WireError {
 
 impl WireError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        WireError { kind, message: message.into(), hint: None }
+        WireError {
+            kind,
+            message: message.into(),
+            hint: None,
+        }
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());

@@ -36,7 +36,10 @@ pub struct ServerHello {
 
 impl ClientHello {
     pub fn current() -> Self {
-        ClientHello { protocol: crate::PROTOCOL_VERSION, software: crate::SOFTWARE_VERSION.into() }
+        ClientHello {
+            protocol: crate::PROTOCOL_VERSION,
+            software: crate::SOFTWARE_VERSION.into(),
+        }
     }
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(6 + self.software.len());
@@ -48,7 +51,10 @@ impl ClientHello {
     pub fn parse(bytes: &[u8]) -> Result<Self, ProtocolError> {
         let rest = strip_magic(bytes)?;
         let (protocol, rest) = split_u16(rest)?;
-        Ok(ClientHello { protocol, software: String::from_utf8_lossy(rest).into_owned() })
+        Ok(ClientHello {
+            protocol,
+            software: String::from_utf8_lossy(rest).into_owned(),
+        })
     }
 }
 
@@ -74,13 +80,22 @@ impl ServerHello {
             2 => HelloStatus::Busy,
             3 => HelloStatus::Forbidden,
             4 => HelloStatus::ShuttingDown,
-            other => return Err(ProtocolError::Handshake(format!("unknown hello status {other}"))),
+            other => {
+                return Err(ProtocolError::Handshake(format!(
+                    "unknown hello status {other}"
+                )));
+            }
         };
         if rest.len() < 4 {
             return Err(ProtocolError::Handshake("hello too short".into()));
         }
         let pid = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]);
-        Ok(ServerHello { protocol, status, pid, text: String::from_utf8_lossy(&rest[4..]).into_owned() })
+        Ok(ServerHello {
+            protocol,
+            status,
+            pid,
+            text: String::from_utf8_lossy(&rest[4..]).into_owned(),
+        })
     }
 }
 
@@ -105,7 +120,12 @@ mod tests {
     fn hellos_round_trip() {
         let c = ClientHello::current();
         assert_eq!(ClientHello::parse(&c.to_bytes()).unwrap(), c);
-        let s = ServerHello { protocol: 7, status: HelloStatus::Busy, pid: 99, text: "full".into() };
+        let s = ServerHello {
+            protocol: 7,
+            status: HelloStatus::Busy,
+            pid: 99,
+            text: "full".into(),
+        };
         assert_eq!(ServerHello::parse(&s.to_bytes()).unwrap(), s);
     }
 

@@ -9,20 +9,37 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
-    Ping { payload: u64 },
+    Ping {
+        payload: u64,
+    },
     Health,
     Status,
     Config,
     Stats,
     Shutdown,
-    OpsList { state: Option<OpState>, kind: Option<String>, limit: u32 },
-    OpsShow { id: u64 },
+    OpsList {
+        state: Option<OpState>,
+        kind: Option<String>,
+        limit: u32,
+    },
+    OpsShow {
+        id: u64,
+    },
     /// Streams [`Response::Update`] until the operation ends, then its final record.
-    OpsWatch { id: u64 },
-    OpsCancel { id: u64 },
+    OpsWatch {
+        id: u64,
+    },
+    OpsCancel {
+        id: u64,
+    },
     /// A diagnostic operation that sleeps in `steps` steps over `seconds`; `fail_at` makes it fail at
     /// that step. With `follow` the answer streams like [`Request::OpsWatch`].
-    OpsDemo { seconds: f64, steps: u32, fail_at: Option<u32>, follow: bool },
+    OpsDemo {
+        seconds: f64,
+        steps: u32,
+        fail_at: Option<u32>,
+        follow: bool,
+    },
 }
 
 impl Request {

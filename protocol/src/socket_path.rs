@@ -47,7 +47,9 @@ pub fn default_path(xdg_runtime_dir: Option<String>) -> PathBuf {
         None => {
             // SAFETY: getuid has no preconditions and cannot fail.
             let uid = unsafe { libc::getuid() };
-            std::env::temp_dir().join(format!("ktrdr-{uid}")).join("ktrdrd.sock")
+            std::env::temp_dir()
+                .join(format!("ktrdr-{uid}"))
+                .join("ktrdrd.sock")
         }
     }
 }

@@ -13,7 +13,11 @@ use std::time::{Duration, Instant};
 /// `target/<profile>/`, derived from this test binary's path (`target/<profile>/deps/x-hash`).
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir").to_path_buf();
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf();
     for name in ["ktrdrd", "ktrdrctl"] {
         assert!(
             dir.join(name).exists(),
@@ -56,7 +60,10 @@ impl Daemon {
 
     /// Directories and paths chosen, nothing started: for tests that prepare the ground first.
     pub fn unstarted(env: &[(&str, &str)]) -> Daemon {
-        let dir = tempfile::Builder::new().prefix("ktrdr-e2e").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("ktrdr-e2e")
+            .tempdir()
+            .expect("tempdir");
         let socket = dir.path().join("run").join("ktrdrd.sock");
         let log = dir.path().join("ktrdrd.log");
         let d = Daemon {
@@ -64,7 +71,10 @@ impl Daemon {
             socket,
             child: None,
             log,
-            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            extra_env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         d
     }
@@ -130,9 +140,16 @@ impl Daemon {
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!("ktrdrd exited early with {status}; log:\n{}", self.log_text());
+                panic!(
+                    "ktrdrd exited early with {status}; log:\n{}",
+                    self.log_text()
+                );
             }
-            assert!(Instant::now() < deadline, "ktrdrd did not answer; log:\n{}", self.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "ktrdrd did not answer; log:\n{}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(25));
         }
     }
@@ -162,7 +179,10 @@ impl Daemon {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("not one JSON document ({e}): {}", String::from_utf8_lossy(&out.stdout))
+            panic!(
+                "not one JSON document ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
         })
     }
 
@@ -182,7 +202,11 @@ impl Daemon {
                 self.child = None;
                 return status;
             }
-            assert!(Instant::now() < deadline, "ktrdrd did not exit; log:\n{}", self.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "ktrdrd did not exit; log:\n{}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -26,7 +26,8 @@ fn read_frame(s: &mut UnixStream) -> Option<Vec<u8>> {
 /// Connects and completes the handshake at the byte level.
 fn handshaken(d: &Daemon) -> UnixStream {
     let mut s = d.raw();
-    s.write_all(&frame(&ClientHello::current().to_bytes())).unwrap();
+    s.write_all(&frame(&ClientHello::current().to_bytes()))
+        .unwrap();
     let hello = ServerHello::parse(&read_frame(&mut s).expect("server hello")).unwrap();
     assert_eq!(hello.status, HelloStatus::Ok);
     s
@@ -42,9 +43,17 @@ fn health_status_config_stats_ping_answer_with_json() {
     let d = Daemon::start();
     let h = d.ctl_json(&["health"]);
     assert_eq!(h["pid"].as_u64(), Some(u64::from(d.pid())));
-    assert_eq!(h["protocol"].as_u64(), Some(u64::from(ktrdr_protocol::PROTOCOL_VERSION)));
+    assert_eq!(
+        h["protocol"].as_u64(),
+        Some(u64::from(ktrdr_protocol::PROTOCOL_VERSION))
+    );
     assert_eq!(h["status"], "ok", "{h}");
-    let names: Vec<&str> = h["services"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = h["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["system", "operations"]);
     assert!(h["uptime_secs"].as_f64().unwrap() >= 0.0);
 
@@ -52,17 +61,40 @@ fn health_status_config_stats_ping_answer_with_json() {
     let system = &s["services"][0];
     assert_eq!(system["mode"], "local");
     assert_eq!(system["endpoint"], format!("unix:{}", d.socket.display()));
-    assert!(system["env"].as_array().unwrap().iter().any(|e| e["name"] == "KTRDR_DATA_DIR"));
+    assert!(
+        system["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "KTRDR_DATA_DIR")
+    );
 
     let c = d.ctl_json(&["config"]);
-    let setting = |k: &str| c["settings"].as_array().unwrap().iter().find(|s| s["key"] == k).cloned().unwrap();
+    let setting = |k: &str| {
+        c["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == k)
+            .cloned()
+            .unwrap()
+    };
     assert_eq!(setting("data_dir")["source"], "flag");
-    assert_eq!(setting("data_dir")["value"], d.data_dir().display().to_string());
+    assert_eq!(
+        setting("data_dir")["value"],
+        d.data_dir().display().to_string()
+    );
     assert_eq!(setting("max_connections")["source"], "default");
     assert_eq!(setting("log")["source"], "env");
 
     let st = d.ctl_json(&["stats"]);
-    let sys = st["services"].as_array().unwrap().iter().find(|s| s["name"] == "system").unwrap().clone();
+    let sys = st["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "system")
+        .unwrap()
+        .clone();
     // ping (readiness), health, status, config so far; stats itself is counted after it answers.
     assert!(sys["requests"].as_u64().unwrap() >= 4, "{st}");
     assert!(sys["latency"]["p50_us"].as_u64().unwrap() > 0);
@@ -71,7 +103,10 @@ fn health_status_config_stats_ping_answer_with_json() {
     let human = d.ctl(&["health"]);
     assert!(human.status.success());
     let text = stdout(&human);
-    assert!(text.contains("ktrdrd") && text.contains("SERVICE") && text.contains("operations"), "{text}");
+    assert!(
+        text.contains("ktrdrd") && text.contains("SERVICE") && text.contains("operations"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -113,7 +148,9 @@ fn malformed_input_never_crashes_or_stalls_the_daemon() {
 
     // Random bytes instead of a handshake.
     let mut s = d.raw();
-    let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let _ = s.write_all(&noise);
     let _ = read_all(&mut s);
     assert_serves(&d);
@@ -139,23 +176,38 @@ fn malformed_input_never_crashes_or_stalls_the_daemon() {
     s.write_all(&frame(&[0xEE, 0xFF, 0x01])).unwrap();
     let reply = read_frame(&mut s).expect("error frame");
     match ktrdr_protocol::codec::decode::<ktrdr_protocol::Response>(&reply).unwrap() {
-        ktrdr_protocol::Response::Error(e) => assert_eq!(e.kind, ktrdr_protocol::ErrorKind::Validation),
+        ktrdr_protocol::Response::Error(e) => {
+            assert_eq!(e.kind, ktrdr_protocol::ErrorKind::Validation)
+        }
         other => panic!("expected an error, got {other:?}"),
     }
     assert_serves(&d);
 
     // A wrong protocol version is told so, with the daemon's version.
     let mut s = d.raw();
-    let hello = ClientHello { protocol: 999, software: "9.9.9".into() };
+    let hello = ClientHello {
+        protocol: 999,
+        software: "9.9.9".into(),
+    };
     s.write_all(&frame(&hello.to_bytes())).unwrap();
     let back = ServerHello::parse(&read_frame(&mut s).expect("hello")).unwrap();
     assert_eq!(back.status, HelloStatus::Incompatible);
-    assert!(back.text.contains("protocol 1") && back.text.contains("999"), "{}", back.text);
+    assert!(
+        back.text.contains("protocol 1") && back.text.contains("999"),
+        "{}",
+        back.text
+    );
 
     // A client that disconnects mid-stream: the operation goes on and completes.
     let mut s = handshaken(&d);
-    let req = ktrdr_protocol::Request::OpsDemo { seconds: 0.6, steps: 6, fail_at: None, follow: true };
-    s.write_all(&frame(&ktrdr_protocol::codec::encode(&req).unwrap())).unwrap();
+    let req = ktrdr_protocol::Request::OpsDemo {
+        seconds: 0.6,
+        steps: 6,
+        fail_at: None,
+        follow: true,
+    };
+    s.write_all(&frame(&ktrdr_protocol::codec::encode(&req).unwrap()))
+        .unwrap();
     let first = read_frame(&mut s).expect("first update");
     let id = match ktrdr_protocol::codec::decode::<ktrdr_protocol::Response>(&first).unwrap() {
         ktrdr_protocol::Response::Update(rec) => rec.id,
@@ -169,7 +221,11 @@ fn malformed_input_never_crashes_or_stalls_the_daemon() {
     // The silent client was closed by the handshake timeout.
     let started = Instant::now();
     let mut buf = [0u8; 1];
-    assert_eq!(silent.read(&mut buf).unwrap_or(0), 0, "silent client should see EOF");
+    assert_eq!(
+        silent.read(&mut buf).unwrap_or(0),
+        0,
+        "silent client should see EOF"
+    );
     assert!(started.elapsed() < Duration::from_secs(9));
 
     assert_serves(&d);
@@ -188,7 +244,10 @@ fn client_reports_a_missing_daemon_quickly_with_a_hint() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
-    assert!(err.contains("not running") && err.contains("hint:"), "{err}");
+    assert!(
+        err.contains("not running") && err.contains("hint:"),
+        "{err}"
+    );
     assert!(stdout(&out).is_empty());
 
     let out = ctl_at(&socket, &["--json", "health"]);
@@ -203,7 +262,10 @@ fn second_daemon_on_a_live_socket_fails_clearly() {
     let out = d.command().output().unwrap();
     assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("already serving") && err.contains(&d.pid().to_string()), "{err}");
+    assert!(
+        err.contains("already serving") && err.contains(&d.pid().to_string()),
+        "{err}"
+    );
     assert_serves(&d);
 }
 
@@ -212,7 +274,10 @@ fn stale_socket_from_a_crash_is_replaced() {
     let mut d = Daemon::start();
     d.signal(libc::SIGKILL);
     d.wait_exit(Duration::from_secs(5));
-    assert!(d.socket.exists(), "a killed daemon leaves its socket file behind");
+    assert!(
+        d.socket.exists(),
+        "a killed daemon leaves its socket file behind"
+    );
     d.spawn();
     assert_serves(&d);
     assert!(d.log_text().contains("stale socket"), "{}", d.log_text());
@@ -279,7 +344,9 @@ fn socket_is_0600_in_a_0700_directory() {
 fn peers_of_another_uid_are_refused() {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        eprintln!("peers_of_another_uid_are_refused: needs root to run a client as another user; not run");
+        eprintln!(
+            "peers_of_another_uid_are_refused: needs root to run a client as another user; not run"
+        );
         return;
     }
     let d = Daemon::start();
@@ -326,7 +393,10 @@ fn client_and_daemon_of_different_versions_say_so() {
     server.join().unwrap();
     assert_eq!(out.status.code(), Some(11), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("protocol 1") && err.contains("999") && err.contains("hint:"), "{err}");
+    assert!(
+        err.contains("protocol 1") && err.contains("999") && err.contains("hint:"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -349,7 +419,11 @@ fn bad_configuration_is_reported_with_exit_code_9() {
     let out = d.command().arg("--config").arg(&cfg).output().unwrap();
     assert_eq!(out.status.code(), Some(9));
     assert!(stderr(&out).contains("max_conections"), "{}", stderr(&out));
-    let out = d.command().env("KTRDR_MAX_CONNECTIONS", "many").output().unwrap();
+    let out = d
+        .command()
+        .env("KTRDR_MAX_CONNECTIONS", "many")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(9));
     assert!(stderr(&out).contains("KTRDR_MAX_CONNECTIONS"));
 }

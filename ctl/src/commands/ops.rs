@@ -38,10 +38,21 @@ pub async fn list(
         return Ok(());
     }
     if list.items.is_empty() {
-        println!("no operations{}", if list.total > 0 { " in this page" } else { "" });
+        println!(
+            "no operations{}",
+            if list.total > 0 { " in this page" } else { "" }
+        );
         return Ok(());
     }
-    let mut t = table(&["id", "kind", "state", "progress", "created (utc)", "took", "message"]);
+    let mut t = table(&[
+        "id",
+        "kind",
+        "state",
+        "progress",
+        "created (utc)",
+        "took",
+        "message",
+    ]);
     for r in &list.items {
         t.add_row(vec![
             r.id.to_string(),
@@ -50,12 +61,19 @@ pub async fn list(
             format!("{:.0}%", r.progress.percent),
             output::timestamp(r.created_ms),
             took(r),
-            r.error.as_ref().map(|e| e.message.clone()).unwrap_or_else(|| r.progress.message.clone()),
+            r.error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_else(|| r.progress.message.clone()),
         ]);
     }
     print_table(&t);
     if list.total > list.items.len() as u64 {
-        println!("({} of {} shown; use --limit)", list.items.len(), list.total);
+        println!(
+            "({} of {} shown; use --limit)",
+            list.items.len(),
+            list.total
+        );
     }
     Ok(())
 }
@@ -75,7 +93,10 @@ fn took(r: &OperationRecord) -> String {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(s);
-            format!("{}…", output::duration(now.saturating_sub(s) as f64 / 1000.0))
+            format!(
+                "{}…",
+                output::duration(now.saturating_sub(s) as f64 / 1000.0)
+            )
         }
         _ => "-".into(),
     }
@@ -98,9 +119,15 @@ fn print_record(r: &OperationRecord, json: bool) -> Result<(), WireError> {
     row("id", r.id.to_string());
     row("kind", format!("{} (service {})", r.kind, r.service));
     row("state", state_label(r));
-    row("progress", format!("{:.1}% {}", r.progress.percent, r.progress.message));
+    row(
+        "progress",
+        format!("{:.1}% {}", r.progress.percent, r.progress.message),
+    );
     if r.progress.steps > 0 {
-        row("step", format!("{} of {}", r.progress.step, r.progress.steps));
+        row(
+            "step",
+            format!("{} of {}", r.progress.step, r.progress.steps),
+        );
     }
     row("params", r.params.clone());
     row("created", output::timestamp(r.created_ms));
@@ -128,7 +155,10 @@ pub async fn cancel(c: &mut Client, json: bool, id: u64) -> Result<(), Failure> 
     } else if rec.state.is_terminal() {
         println!("operation {id} {}", rec.state.as_str());
     } else {
-        println!("cancellation of operation {id} requested; it is still {}", rec.state.as_str());
+        println!(
+            "cancellation of operation {id} requested; it is still {}",
+            rec.state.as_str()
+        );
     }
     Ok(())
 }
@@ -145,14 +175,22 @@ pub async fn demo(
     fail_at: Option<u32>,
     detach: bool,
 ) -> Result<(), Failure> {
-    let req = Request::OpsDemo { seconds, steps, fail_at, follow: !detach };
+    let req = Request::OpsDemo {
+        seconds,
+        steps,
+        fail_at,
+        follow: !detach,
+    };
     if detach {
         let rec = expect_op(c.call(&req).await?)?;
         if json {
             print_json(&operation_json(&rec))?;
         } else {
             println!("{}", rec.id);
-            eprintln!("started operation {} ({}); follow it with `ktrdrctl ops watch {}`", rec.id, rec.kind, rec.id);
+            eprintln!(
+                "started operation {} ({}); follow it with `ktrdrctl ops watch {}`",
+                rec.id, rec.kind, rec.id
+            );
         }
         return Ok(());
     }
@@ -180,7 +218,9 @@ pub async fn follow(c: &mut Client, req: &Request, json: bool) -> Result<(), Fai
                 let rec = expect_op(reply)?;
                 view.finish();
                 if json {
-                    print_json_line(&serde_json::json!({"event": "final", "operation": operation_json(&rec)}));
+                    print_json_line(
+                        &serde_json::json!({"event": "final", "operation": operation_json(&rec)}),
+                    );
                 } else {
                     print_record(&rec, false)?;
                 }
@@ -202,7 +242,9 @@ fn outcome(rec: &OperationRecord) -> Result<(), Failure> {
             .clone()
             .unwrap_or_else(|| WireError::internal(format!("operation {} failed", rec.id)))
             .into()),
-        OpState::Cancelled => Err(WireError::cancelled(format!("operation {} was cancelled", rec.id)).into()),
+        OpState::Cancelled => {
+            Err(WireError::cancelled(format!("operation {} was cancelled", rec.id)).into())
+        }
         OpState::Interrupted => Err(WireError::new(
             ErrorKind::Unavailable,
             format!("operation {} was interrupted by a daemon restart", rec.id),
@@ -234,16 +276,26 @@ impl ProgressView {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        ProgressView { json, bar, last_id: 0, last_line: None }
+        ProgressView {
+            json,
+            bar,
+            last_id: 0,
+            last_line: None,
+        }
     }
 
     fn update(&mut self, rec: &OperationRecord) {
         if self.last_id == 0 && !self.json && self.bar.is_none() {
-            eprintln!("following operation {} ({}); Ctrl-C detaches, it keeps running", rec.id, rec.kind);
+            eprintln!(
+                "following operation {} ({}); Ctrl-C detaches, it keeps running",
+                rec.id, rec.kind
+            );
         }
         self.last_id = rec.id;
         if self.json {
-            print_json_line(&serde_json::json!({"event": "update", "operation": operation_json(rec)}));
+            print_json_line(
+                &serde_json::json!({"event": "update", "operation": operation_json(rec)}),
+            );
         } else if let Some(bar) = &self.bar {
             bar.set_prefix(rec.id.to_string());
             bar.set_position((rec.progress.percent * 10.0).clamp(0.0, 1000.0) as u64);
@@ -251,9 +303,18 @@ impl ProgressView {
                 Some(p) => format!("queued #{p}"),
                 None => rec.progress.message.clone(),
             });
-        } else if self.last_line.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+        } else if self
+            .last_line
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+        {
             self.last_line = Some(Instant::now());
-            eprintln!("op {} {} {:.0}% {}", rec.id, rec.state.as_str(), rec.progress.percent, rec.progress.message);
+            eprintln!(
+                "op {} {} {:.0}% {}",
+                rec.id,
+                rec.state.as_str(),
+                rec.progress.percent,
+                rec.progress.message
+            );
         }
     }
 

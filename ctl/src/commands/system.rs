@@ -10,7 +10,9 @@ fn unexpected(reply: Reply) -> WireError {
 }
 
 pub async fn health(c: &mut Client, json: bool) -> Result<(), WireError> {
-    let Reply::Health(h) = c.call(&Request::Health).await? else { return Err(WireError::internal("bad reply")) };
+    let Reply::Health(h) = c.call(&Request::Health).await? else {
+        return Err(WireError::internal("bad reply"));
+    };
     if json {
         print_json(&h)?;
     } else {
@@ -26,14 +28,25 @@ pub async fn health(c: &mut Client, json: bool) -> Result<(), WireError> {
         println!();
         let mut t = table(&["service", "status", "detail"]);
         for s in &h.services {
-            t.add_row(vec![s.name.clone(), status_word(s.status).into(), s.detail.clone()]);
+            t.add_row(vec![
+                s.name.clone(),
+                status_word(s.status).into(),
+                s.detail.clone(),
+            ]);
         }
         print_table(&t);
     }
     if h.status == HealthStatus::Down {
-        let down: Vec<&str> =
-            h.services.iter().filter(|s| s.status == HealthStatus::Down).map(|s| s.name.as_str()).collect();
-        return Err(WireError::new(ErrorKind::Unavailable, format!("service(s) down: {}", down.join(", "))));
+        let down: Vec<&str> = h
+            .services
+            .iter()
+            .filter(|s| s.status == HealthStatus::Down)
+            .map(|s| s.name.as_str())
+            .collect();
+        return Err(WireError::new(
+            ErrorKind::Unavailable,
+            format!("service(s) down: {}", down.join(", ")),
+        ));
     }
     Ok(())
 }
@@ -48,13 +61,19 @@ fn status_word(s: HealthStatus) -> &'static str {
 
 pub async fn status(c: &mut Client, json: bool) -> Result<(), WireError> {
     let reply = c.call(&Request::Status).await?;
-    let Reply::Status(s) = reply else { return Err(unexpected(reply)) };
+    let Reply::Status(s) = reply else {
+        return Err(unexpected(reply));
+    };
     if json {
         return print_json(&s);
     }
     let mut t = table(&["service", "mode", "endpoint", "settings"]);
     for svc in &s.services {
-        let settings: Vec<String> = svc.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let settings: Vec<String> = svc
+            .settings
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         t.add_row(vec![
             svc.name.clone(),
             svc.mode.clone(),
@@ -80,11 +99,16 @@ pub async fn status(c: &mut Client, json: bool) -> Result<(), WireError> {
 
 pub async fn config(c: &mut Client, json: bool) -> Result<(), WireError> {
     let reply = c.call(&Request::Config).await?;
-    let Reply::Config(cfg) = reply else { return Err(unexpected(reply)) };
+    let Reply::Config(cfg) = reply else {
+        return Err(unexpected(reply));
+    };
     if json {
         return print_json(&cfg);
     }
-    println!("config file: {}", cfg.config_file.as_deref().unwrap_or("(none)"));
+    println!(
+        "config file: {}",
+        cfg.config_file.as_deref().unwrap_or("(none)")
+    );
     println!();
     let mut t = table(&["setting", "value", "source"]);
     for s in &cfg.settings {
@@ -96,7 +120,9 @@ pub async fn config(c: &mut Client, json: bool) -> Result<(), WireError> {
 
 pub async fn stats(c: &mut Client, json: bool) -> Result<(), WireError> {
     let reply = c.call(&Request::Stats).await?;
-    let Reply::Stats(s) = reply else { return Err(unexpected(reply)) };
+    let Reply::Stats(s) = reply else {
+        return Err(unexpected(reply));
+    };
     if json {
         return print_json(&s);
     }
@@ -109,9 +135,15 @@ pub async fn stats(c: &mut Client, json: bool) -> Result<(), WireError> {
         s.protocol_errors
     );
     println!();
-    let mut t = table(&["service", "requests", "errors", "p50", "p90", "p99", "max", "counters"]);
+    let mut t = table(&[
+        "service", "requests", "errors", "p50", "p90", "p99", "max", "counters",
+    ]);
     for svc in &s.services {
-        let counters: Vec<String> = svc.counters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let counters: Vec<String> = svc
+            .counters
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         t.add_row(vec![
             svc.name.clone(),
             svc.requests.to_string(),
@@ -141,14 +173,22 @@ pub async fn ping(c: &mut Client, json: bool) -> Result<(), WireError> {
     let started = std::time::Instant::now();
     let reply = c.call(&Request::Ping { payload }).await?;
     let rtt = started.elapsed();
-    let Reply::Pong { payload: back } = reply else { return Err(unexpected(reply)) };
+    let Reply::Pong { payload: back } = reply else {
+        return Err(unexpected(reply));
+    };
     if back != payload {
         return Err(WireError::internal("ping answered with the wrong payload"));
     }
     if json {
-        print_json(&serde_json::json!({"pong": true, "daemon_pid": c.daemon_pid, "rtt_us": rtt.as_micros() as u64}))
+        print_json(
+            &serde_json::json!({"pong": true, "daemon_pid": c.daemon_pid, "rtt_us": rtt.as_micros() as u64}),
+        )
     } else {
-        println!("pong from ktrdrd (pid {}) in {}µs", c.daemon_pid, rtt.as_micros());
+        println!(
+            "pong from ktrdrd (pid {}) in {}µs",
+            c.daemon_pid,
+            rtt.as_micros()
+        );
         Ok(())
     }
 }

@@ -17,7 +17,11 @@ use std::sync::Arc;
 pub type Conn = Connection<Stream>;
 
 /// Answers one request: any streamed frames, then exactly one terminal frame.
-pub async fn dispatch(ctx: &Arc<Daemon>, req: Request, conn: &mut Conn) -> Result<(), ProtocolError> {
+pub async fn dispatch(
+    ctx: &Arc<Daemon>,
+    req: Request,
+    conn: &mut Conn,
+) -> Result<(), ProtocolError> {
     let service = ctx.service(req.service());
     let mut guard = service.map(|s| s.metrics().start());
     let result: Result<Reply, WireError> = match req {
@@ -31,9 +35,12 @@ pub async fn dispatch(ctx: &Arc<Daemon>, req: Request, conn: &mut Conn) -> Resul
         Request::OpsShow { id } => ops::show(ctx, id).await,
         Request::OpsCancel { id } => ops::cancel(ctx, id).await,
         Request::OpsWatch { id } => ops::watch(ctx, id, conn).await?,
-        Request::OpsDemo { seconds, steps, fail_at, follow } => {
-            ops::demo(ctx, seconds, steps, fail_at, follow, conn).await?
-        }
+        Request::OpsDemo {
+            seconds,
+            steps,
+            fail_at,
+            follow,
+        } => ops::demo(ctx, seconds, steps, fail_at, follow, conn).await?,
     };
     let frame = match result {
         Ok(reply) => Response::Reply(reply),

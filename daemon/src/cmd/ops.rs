@@ -14,7 +14,11 @@ pub async fn list(
     limit: u32,
 ) -> Result<Reply, WireError> {
     let limit = limit.clamp(1, 10_000);
-    ctx.operations.registry.list(state, kind, limit).await.map(Reply::Operations)
+    ctx.operations
+        .registry
+        .list(state, kind, limit)
+        .await
+        .map(Reply::Operations)
 }
 
 pub async fn show(ctx: &Daemon, id: u64) -> Result<Reply, WireError> {
@@ -22,7 +26,11 @@ pub async fn show(ctx: &Daemon, id: u64) -> Result<Reply, WireError> {
 }
 
 pub async fn cancel(ctx: &Daemon, id: u64) -> Result<Reply, WireError> {
-    ctx.operations.registry.cancel(id).await.map(Reply::Operation)
+    ctx.operations
+        .registry
+        .cancel(id)
+        .await
+        .map(Reply::Operation)
 }
 
 /// Streams snapshots until the operation ends; the terminal frame is its final record. A client that
@@ -57,15 +65,28 @@ pub async fn demo(
     follow: bool,
     conn: &mut Conn,
 ) -> Result<Result<Reply, WireError>, ProtocolError> {
-    let params = DemoParams { seconds, steps, fail_at };
+    let params = DemoParams {
+        seconds,
+        steps,
+        fail_at,
+    };
     if let Err(e) = params.validate() {
         return Ok(Err(e));
     }
     let json = params.to_json();
     let work: crate::ops::Work = Box::new(move |h| Box::pin(demo::run(params, h)));
-    let rec = match ctx.operations.registry.start("demo", "operations", json, work).await {
+    let rec = match ctx
+        .operations
+        .registry
+        .start("demo", "operations", json, work)
+        .await
+    {
         Ok(rec) => rec,
         Err(e) => return Ok(Err(e)),
     };
-    if follow { watch(ctx, rec.id, conn).await } else { Ok(Ok(Reply::Operation(rec))) }
+    if follow {
+        watch(ctx, rec.id, conn).await
+    } else {
+        Ok(Ok(Reply::Operation(rec)))
+    }
 }

@@ -5,5 +5,7 @@ use ktrdr_protocol::Reply;
 use ktrdr_protocol::model::StatusReport;
 
 pub fn run(ctx: &Daemon) -> Reply {
-    Reply::Status(StatusReport { services: ctx.services().iter().map(|s| s.info()).collect() })
+    Reply::Status(StatusReport {
+        services: ctx.services().iter().map(|s| s.info()).collect(),
+    })
 }

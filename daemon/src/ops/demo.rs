@@ -43,7 +43,9 @@ pub async fn run(p: DemoParams, h: OpHandle) -> Result<String, WireError> {
             _ = h.cancelled() => return Err(WireError::cancelled(format!("cancelled at step {i} of {}", p.steps))),
         }
         if p.fail_at == Some(i) {
-            return Err(WireError::internal(format!("demo failure requested at step {i}")));
+            return Err(WireError::internal(format!(
+                "demo failure requested at step {i}"
+            )));
         }
         h.progress(Progress {
             percent: f64::from(i) * 100.0 / f64::from(p.steps),

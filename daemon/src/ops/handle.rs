@@ -31,7 +31,14 @@ impl OpHandle {
         registry: Arc<Registry>,
     ) -> Self {
         let now = Instant::now();
-        OpHandle { id, tx, cancel, registry, started: now, last_persist: Arc::new(Mutex::new(now)) }
+        OpHandle {
+            id,
+            tx,
+            cancel,
+            registry,
+            started: now,
+            last_persist: Arc::new(Mutex::new(now)),
+        }
     }
 
     pub fn id(&self) -> u64 {
@@ -49,7 +56,11 @@ impl OpHandle {
 
     /// `Err(cancelled)` if cancellation was requested: `handle.check()?` at each batch.
     pub fn check(&self) -> Result<(), WireError> {
-        if self.is_cancelled() { Err(WireError::cancelled("cancelled by request")) } else { Ok(()) }
+        if self.is_cancelled() {
+            Err(WireError::cancelled("cancelled by request"))
+        } else {
+            Ok(())
+        }
     }
 
     /// Publishes progress. The ETA is derived from the elapsed time and the percentage when the work

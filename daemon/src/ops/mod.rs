@@ -63,11 +63,13 @@ pub struct Registry {
 
 impl Registry {
     pub fn open(db: &Path, config: OpsConfig) -> Result<Arc<Registry>, WireError> {
-        let (store, interrupted) = Store::open(db).map_err(|e| {
-            WireError::new(ktrdr_protocol::ErrorKind::Configuration, e.to_string())
-        })?;
+        let (store, interrupted) = Store::open(db)
+            .map_err(|e| WireError::new(ktrdr_protocol::ErrorKind::Configuration, e.to_string()))?;
         if interrupted > 0 {
-            tracing::warn!(count = interrupted, "marked operations left running by a previous daemon as interrupted");
+            tracing::warn!(
+                count = interrupted,
+                "marked operations left running by a previous daemon as interrupted"
+            );
         }
         Ok(Arc::new(Registry {
             inner: Mutex::new(Inner::default()),
@@ -119,7 +121,10 @@ impl Registry {
             created_ms: now_ms(),
             started_ms: None,
             finished_ms: None,
-            progress: Progress { message: "queued".into(), ..Progress::default() },
+            progress: Progress {
+                message: "queued".into(),
+                ..Progress::default()
+            },
             queue_position: None,
             result: None,
             error: None,
@@ -131,8 +136,19 @@ impl Registry {
         let (tx, _) = watch::channel(rec.clone());
         {
             let mut inner = self.lock();
-            inner.live.insert(rec.id, Live { tx, cancel: CancellationToken::new(), work: Some(work) });
-            inner.queues.entry(rec.kind.clone()).or_default().push_back(rec.id);
+            inner.live.insert(
+                rec.id,
+                Live {
+                    tx,
+                    cancel: CancellationToken::new(),
+                    work: Some(work),
+                },
+            );
+            inner
+                .queues
+                .entry(rec.kind.clone())
+                .or_default()
+                .push_back(rec.id);
         }
         self.pump(&rec.kind);
         self.get(rec.id).await
@@ -151,9 +167,15 @@ impl Registry {
                 if running >= limit || inner.closed {
                     break;
                 }
-                let Some(id) = inner.queues.get_mut(kind).and_then(|q| q.pop_front()) else { break };
-                let Some(live) = inner.live.get_mut(&id) else { continue };
-                let Some(work) = live.work.take() else { continue };
+                let Some(id) = inner.queues.get_mut(kind).and_then(|q| q.pop_front()) else {
+                    break;
+                };
+                let Some(live) = inner.live.get_mut(&id) else {
+                    continue;
+                };
+                let Some(work) = live.work.take() else {
+                    continue;
+                };
                 let cancel = live.cancel.clone();
                 let tx = live.tx.clone();
                 let mut rec = tx.borrow().clone();
@@ -165,12 +187,17 @@ impl Registry {
                 *inner.running.entry(kind.to_string()).or_default() += 1;
                 to_start.push((rec, work, cancel, tx));
             }
-            let queued: Vec<u64> = inner.queues.get(kind).map(|q| q.iter().copied().collect()).unwrap_or_default();
+            let queued: Vec<u64> = inner
+                .queues
+                .get(kind)
+                .map(|q| q.iter().copied().collect())
+                .unwrap_or_default();
             for (pos, id) in queued.into_iter().enumerate() {
                 if let Some(live) = inner.live.get(&id) {
                     live.tx.send_modify(|r| {
                         r.queue_position = Some(pos as u32 + 1);
-                        r.progress.message = format!("queued ({} of {} for {kind})", pos + 1, limit);
+                        r.progress.message =
+                            format!("queued ({} of {} for {kind})", pos + 1, limit);
                     });
                 }
             }
@@ -193,10 +220,17 @@ impl Registry {
         }
     }
 
-    async fn finish(self: &Arc<Self>, id: u64, outcome: Result<String, WireError>, was_running: bool) {
+    async fn finish(
+        self: &Arc<Self>,
+        id: u64,
+        outcome: Result<String, WireError>,
+        was_running: bool,
+    ) {
         let (rec, kind) = {
             let inner = self.lock();
-            let Some(live) = inner.live.get(&id) else { return };
+            let Some(live) = inner.live.get(&id) else {
+                return;
+            };
             let mut rec = live.tx.borrow().clone();
             let cancelled = live.cancel.is_cancelled();
             rec.finished_ms = Some(now_ms());
@@ -212,11 +246,13 @@ impl Registry {
                 Err(e) if cancelled || e.kind == ktrdr_protocol::ErrorKind::Cancelled => {
                     rec.state = OpState::Cancelled;
                     rec.progress.message = "cancelled".into();
-                    rec.error = Some(WireError::cancelled(if e.kind == ktrdr_protocol::ErrorKind::Cancelled {
-                        e.message
-                    } else {
-                        format!("cancelled ({})", e.message)
-                    }));
+                    rec.error = Some(WireError::cancelled(
+                        if e.kind == ktrdr_protocol::ErrorKind::Cancelled {
+                            e.message
+                        } else {
+                            format!("cancelled ({})", e.message)
+                        },
+                    ));
                 }
                 Err(e) => {
                     rec.state = OpState::Failed;
@@ -269,7 +305,9 @@ impl Registry {
         if let Some(live) = self.lock().live.get(&id) {
             return Ok(live.tx.borrow().clone());
         }
-        self.blocking(move |s| s.get(id)).await?.ok_or_else(|| not_found(id))
+        self.blocking(move |s| s.get(id))
+            .await?
+            .ok_or_else(|| not_found(id))
     }
 
     /// Follows a live operation; `None` if it is not live (finished, or no such id).
@@ -283,7 +321,9 @@ impl Registry {
         kind: Option<String>,
         limit: u32,
     ) -> Result<OperationList, WireError> {
-        let mut list = self.blocking(move |s| s.list(state, kind.as_deref(), limit)).await?;
+        let mut list = self
+            .blocking(move |s| s.list(state, kind.as_deref(), limit))
+            .await?;
         // The database has the durable fields; live records have fresher progress.
         let inner = self.lock();
         for item in &mut list.items {
@@ -306,7 +346,12 @@ impl Registry {
                 .with_hint(format!("see its outcome with `ktrdrctl ops show {id}`")))
             }
             CancelStep::WasQueued => {
-                self.finish(id, Err(WireError::cancelled("cancelled before it started")), false).await;
+                self.finish(
+                    id,
+                    Err(WireError::cancelled("cancelled before it started")),
+                    false,
+                )
+                .await;
                 self.get(id).await
             }
             CancelStep::Signalled => {
@@ -322,7 +367,9 @@ impl Registry {
     /// Fires the token; a queued job is taken out of its queue (no task will ever run it).
     fn request_cancel(&self, id: u64) -> CancelStep {
         let mut inner = self.lock();
-        let Some(live) = inner.live.get_mut(&id) else { return CancelStep::NotLive };
+        let Some(live) = inner.live.get_mut(&id) else {
+            return CancelStep::NotLive;
+        };
         live.cancel.cancel();
         if live.work.take().is_none() {
             return CancelStep::Signalled;
@@ -350,7 +397,10 @@ impl Registry {
         }
         let left = self.lock().live.len();
         if left > 0 {
-            tracing::warn!(left, "operations still running after the shutdown grace period; they will show as interrupted");
+            tracing::warn!(
+                left,
+                "operations still running after the shutdown grace period; they will show as interrupted"
+            );
         }
     }
 
@@ -390,4 +440,81 @@ enum CancelStep {
 fn not_found(id: u64) -> WireError {
     WireError::not_found(format!("no operation with id {id}"))
         .with_hint("list operations with `ktrdrctl ops list`; old records are pruned per operations.keep_finished")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn config(keep: usize, limit: usize) -> OpsConfig {
+        OpsConfig {
+            keep_finished: keep,
+            default_limit: limit,
+            limits: BTreeMap::new(),
+        }
+    }
+
+    fn instant_work() -> Work {
+        Box::new(|_h| Box::pin(async { Ok("{}".to_string()) }))
+    }
+
+    /// 10,000 short operations leave a bounded footprint: nothing live, `keep_finished` records stored.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ten_thousand_operations_stay_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = Registry::open(&dir.path().join("ops.db"), config(100, 8)).unwrap();
+        let mut last = 0;
+        for _ in 0..100 {
+            let mut ids = Vec::new();
+            for _ in 0..100 {
+                ids.push(
+                    reg.start("bulk", "test", "{}".into(), instant_work())
+                        .await
+                        .unwrap()
+                        .id,
+                );
+            }
+            for id in ids {
+                let mut rx = match reg.subscribe(id) {
+                    Some(rx) => rx,
+                    None => continue,
+                };
+                let _ = rx.wait_for(|r| r.state.is_terminal()).await;
+                last = id;
+            }
+        }
+        // The last finish may still be persisting; wait for the live map to drain.
+        for _ in 0..200 {
+            if reg.live_counts() == (0, 0) && reg.lock().live.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(reg.lock().live.is_empty());
+        assert_eq!(reg.counters.started.load(Ordering::Relaxed), 10_000);
+        assert_eq!(reg.counters.completed.load(Ordering::Relaxed), 10_000);
+        let stored = reg.stored_count().await.unwrap();
+        assert_eq!(stored, 100, "records kept per keep_finished");
+        assert_eq!(reg.counters.pruned.load(Ordering::Relaxed), 9_900);
+        assert_eq!(reg.get(last).await.unwrap().state, OpState::Completed);
+        assert_eq!(
+            reg.get(1).await.unwrap_err().kind,
+            ktrdr_protocol::ErrorKind::NotFound
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_recorded_as_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = Registry::open(&dir.path().join("ops.db"), config(10, 1)).unwrap();
+        let work: Work = Box::new(|_h| Box::pin(async { panic!("boom") }));
+        let rec = reg.start("x", "test", "{}".into(), work).await.unwrap();
+        if let Some(mut rx) = reg.subscribe(rec.id) {
+            let _ = rx.wait_for(|r| r.state.is_terminal()).await;
+        }
+        let rec = reg.get(rec.id).await.unwrap();
+        assert_eq!(rec.state, OpState::Failed);
+        assert!(rec.error.unwrap().message.contains("panicked"));
+    }
 }

@@ -71,18 +71,31 @@ impl Store {
                  error = ?2 WHERE state IN ('pending', 'running')",
             params![
                 crate::time::now_ms() as i64,
-                json(&WireError::new(
-                    ktrdr_protocol::ErrorKind::Unavailable,
-                    "the daemon stopped while this operation was pending or running",
+                json(
+                    &WireError::new(
+                        ktrdr_protocol::ErrorKind::Unavailable,
+                        "the daemon stopped while this operation was pending or running",
+                    )
+                    .with_hint("start it again")
                 )
-                .with_hint("start it again"))
             ],
         )?;
-        Ok((Store { conn: Arc::new(Mutex::new(conn)) }, interrupted))
+        Ok((
+            Store {
+                conn: Arc::new(Mutex::new(conn)),
+            },
+            interrupted,
+        ))
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>) -> Result<T, StoreError> {
-        let conn = self.conn.lock().map_err(|_| StoreError("lock poisoned".into()))?;
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, StoreError> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError("lock poisoned".into()))?;
         f(&conn).map_err(StoreError::from)
     }
 
@@ -126,8 +139,12 @@ impl Store {
 
     pub fn get(&self, id: u64) -> Result<Option<OperationRecord>, StoreError> {
         self.with(|c| {
-            c.query_row(&format!("SELECT {COLUMNS} FROM operations WHERE id = ?1"), [id as i64], row)
-                .optional()
+            c.query_row(
+                &format!("SELECT {COLUMNS} FROM operations WHERE id = ?1"),
+                [id as i64],
+                row,
+            )
+            .optional()
         })
     }
 
@@ -151,7 +168,10 @@ impl Store {
             let items = stmt
                 .query_map(params![state, kind, limit as i64], row)?
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(OperationList { total: total as u64, items })
+            Ok(OperationList {
+                total: total as u64,
+                items,
+            })
         })
     }
 
@@ -168,13 +188,16 @@ impl Store {
     }
 
     pub fn count(&self) -> Result<u64, StoreError> {
-        self.with(|c| c.query_row("SELECT COUNT(*) FROM operations", [], |r| r.get::<_, i64>(0)))
-            .map(|n| n as u64)
+        self.with(|c| {
+            c.query_row("SELECT COUNT(*) FROM operations", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+        .map(|n| n as u64)
     }
 }
 
-const COLUMNS: &str =
-    "id, kind, service, params, state, created_ms, started_ms, finished_ms, progress, result, error";
+const COLUMNS: &str = "id, kind, service, params, state, created_ms, started_ms, finished_ms, progress, result, error";
 
 fn row(r: &Row<'_>) -> Result<OperationRecord, rusqlite::Error> {
     let state: String = r.get(4)?;

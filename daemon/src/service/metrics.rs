@@ -36,7 +36,11 @@ impl RequestMetrics {
     /// Marks a request as started; the guard records its latency when dropped.
     pub fn start(&self) -> InFlight<'_> {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
-        InFlight { metrics: self, started: std::time::Instant::now(), failed: false }
+        InFlight {
+            metrics: self,
+            started: std::time::Instant::now(),
+            failed: false,
+        }
     }
 
     fn finish(&self, elapsed: Duration, failed: bool) {

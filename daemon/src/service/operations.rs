@@ -18,7 +18,11 @@ pub struct OperationsService {
 
 impl OperationsService {
     pub fn new(registry: Arc<Registry>, db: PathBuf) -> Self {
-        OperationsService { registry, db, metrics: RequestMetrics::new() }
+        OperationsService {
+            registry,
+            db,
+            metrics: RequestMetrics::new(),
+        }
     }
 }
 
@@ -40,20 +44,25 @@ impl Service for OperationsService {
             name: self.name().into(),
             mode: "local".into(),
             endpoint: Some(format!("sqlite:{}", self.db.display())),
-            env: ["KTRDR_OPS_KEEP_FINISHED", "KTRDR_OPS_DEFAULT_LIMIT", "KTRDR_OPS_LIMITS"]
-                .iter()
-                .map(|n| ktrdr_protocol::model::EnvVar {
-                    name: n.to_string(),
-                    value: std::env::var(n).ok(),
-                })
-                .collect(),
+            env: [
+                "KTRDR_OPS_KEEP_FINISHED",
+                "KTRDR_OPS_DEFAULT_LIMIT",
+                "KTRDR_OPS_LIMITS",
+            ]
+            .iter()
+            .map(|n| ktrdr_protocol::model::EnvVar {
+                name: n.to_string(),
+                value: std::env::var(n).ok(),
+            })
+            .collect(),
             settings,
         }
     }
 
     fn health(&self) -> BoxFuture<'_, ServiceHealth> {
         Box::pin(async move {
-            let check = tokio::time::timeout(Duration::from_secs(2), self.registry.stored_count()).await;
+            let check =
+                tokio::time::timeout(Duration::from_secs(2), self.registry.stored_count()).await;
             let (pending, running) = self.registry.live_counts();
             let (status, detail) = match check {
                 Ok(Ok(n)) => (
@@ -61,9 +70,16 @@ impl Service for OperationsService {
                     format!("{running} running, {pending} queued, {n} records"),
                 ),
                 Ok(Err(e)) => (HealthStatus::Down, e.message),
-                Err(_) => (HealthStatus::Degraded, "database did not answer within 2 s".into()),
+                Err(_) => (
+                    HealthStatus::Degraded,
+                    "database did not answer within 2 s".into(),
+                ),
             };
-            ServiceHealth { name: self.name().into(), status, detail }
+            ServiceHealth {
+                name: self.name().into(),
+                status,
+                detail,
+            }
         })
     }
 
@@ -80,7 +96,10 @@ impl Service for OperationsService {
             ("failed", c.failed.load(Ordering::Relaxed)),
             ("cancelled", c.cancelled.load(Ordering::Relaxed)),
             ("pruned", c.pruned.load(Ordering::Relaxed)),
-            ("interrupted_at_start", self.registry.interrupted_at_start as u64),
+            (
+                "interrupted_at_start",
+                self.registry.interrupted_at_start as u64,
+            ),
             ("pending", pending),
             ("running", running),
         ]

@@ -56,7 +56,14 @@ impl Service for SystemService {
             name: self.name().into(),
             mode: "local".into(),
             endpoint: Some(format!("unix:{}", c.socket.display())),
-            env: c.env_read.iter().map(|(n, v)| EnvVar { name: n.clone(), value: v.clone() }).collect(),
+            env: c
+                .env_read
+                .iter()
+                .map(|(n, v)| EnvVar {
+                    name: n.clone(),
+                    value: v.clone(),
+                })
+                .collect(),
             settings,
         }
     }
@@ -65,19 +72,28 @@ impl Service for SystemService {
         Box::pin(async move {
             let dirs = [self.config.data_dir.clone(), self.config.state_dir.clone()];
             let problems = tokio::task::spawn_blocking(move || {
-                dirs.iter().filter_map(|d| writable(d).err()).collect::<Vec<String>>()
+                dirs.iter()
+                    .filter_map(|d| writable(d).err())
+                    .collect::<Vec<String>>()
             })
             .await
             .unwrap_or_else(|e| vec![format!("health check task failed: {e}")]);
             let (status, detail) = if problems.is_empty() {
                 (
                     HealthStatus::Ok,
-                    format!("{} connections open", self.connections.open.load(Ordering::Relaxed)),
+                    format!(
+                        "{} connections open",
+                        self.connections.open.load(Ordering::Relaxed)
+                    ),
                 )
             } else {
                 (HealthStatus::Degraded, problems.join("; "))
             };
-            ServiceHealth { name: self.name().into(), status, detail }
+            ServiceHealth {
+                name: self.name().into(),
+                status,
+                detail,
+            }
         })
     }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: system packages the tests use, formatting, lints, the build of the
+# real binaries the end-to-end tests drive, then all tests of the workspace. `.ci/run` calls this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ -x scripts/system-deps.sh || -f scripts/system-deps.sh ]]; then
+  bash scripts/system-deps.sh
+fi
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+echo "==> cargo build (the binaries the end-to-end tests run)"
+cargo build --locked --workspace --bins
+
+echo "==> cargo test"
+cargo test --locked --workspace --all-targets
