@@ -1,0 +1,303 @@
+//! When a market trades, so that the quality check can tell a missing bar from a closed market.
+//!
+//! The rules implemented (all other days and hours are expected to have bars):
+//!
+//! - [`Calendar::Continuous`] (crypto): every bar is expected, around the clock, every day.
+//! - [`Calendar::Forex`] (24/5): closed from Friday 21:00 UTC to Sunday 22:00 UTC. The real close
+//!   and open are 17:00 New York time, i.e. 21:00 UTC in northern summer and 22:00 UTC in winter; the
+//!   window is the union of both so neither season reports its closed hour as a gap. Also closed all
+//!   of 25 December and 1 January, when dealers quote nothing. Daily bars are expected Monday to
+//!   Friday (a feed's Sunday-evening bar is accepted but not required).
+//! - [`Calendar::UsEquity`] (NYSE/Nasdaq): intraday bars are expected only when they lie entirely
+//!   inside the regular session, 09:30-16:00 America/New_York (US daylight-saving rules since 2007,
+//!   and the 1987-2006 rules before), and 09:30-13:00 on the early-close days (3 July, the day after
+//!   Thanksgiving, 24 December, when they are trading days). Pre- and post-market bars are allowed but
+//!   never required, so files with or without extended hours both check clean. Daily bars are
+//!   expected on every trading day: weekdays that are not NYSE holidays (New Year's Day, Martin Luther
+//!   King Jr. Day, Washington's Birthday, Good Friday, Memorial Day, Juneteenth from 2022,
+//!   Independence Day, Labor Day, Thanksgiving, Christmas; a Saturday holiday observed the Friday
+//!   before except New Year's Day, a Sunday one the Monday after). One-off closures (national
+//!   mourning, storms) are not modelled and show up as gaps, which is what a reviewer wants to see.
+//! - Weekly bars are expected every week for every calendar.
+
+use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, civil_from_days, days_from_civil, weekday_of_day};
+use crate::timeframe::Timeframe;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Calendar {
+    Continuous,
+    Forex,
+    UsEquity,
+}
+
+const CURRENCIES: [&str; 24] = [
+    "USD", "EUR", "GBP", "JPY", "CHF", "AUD", "NZD", "CAD", "SEK", "NOK", "DKK", "HKD", "SGD",
+    "CNH", "CNY", "MXN", "ZAR", "TRY", "PLN", "HUF", "CZK", "ILS", "KRW", "INR",
+];
+const CRYPTO: [&str; 6] = ["BTC", "ETH", "SOL", "XRP", "LTC", "DOGE"];
+
+impl Calendar {
+    /// Guesses the calendar from a symbol: two currency codes (`EURUSD`, `EUR.USD`) are forex, a
+    /// crypto code or a `USDT` quote is continuous, anything else is a US stock.
+    pub fn for_symbol(symbol: &str) -> Calendar {
+        let s = symbol.to_ascii_uppercase();
+        let compact: String = s.chars().filter(|c| c.is_ascii_alphabetic()).collect();
+        if CRYPTO.iter().any(|c| compact.starts_with(c)) || compact.ends_with("USDT") {
+            return Calendar::Continuous;
+        }
+        if compact.len() == 6
+            && CURRENCIES.contains(&&compact[..3])
+            && CURRENCIES.contains(&&compact[3..])
+        {
+            return Calendar::Forex;
+        }
+        Calendar::UsEquity
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Calendar::Continuous => "continuous",
+            Calendar::Forex => "forex_24x5",
+            Calendar::UsEquity => "us_equity",
+        }
+    }
+
+    /// Whether a bar of `tf` opening at `ts` should exist if the feed is complete.
+    pub fn expects_bar(self, ts: i64, tf: Timeframe) -> bool {
+        if tf == Timeframe::W1 {
+            return true;
+        }
+        let day = ts.div_euclid(DAY_MS);
+        match self {
+            Calendar::Continuous => true,
+            Calendar::Forex if tf == Timeframe::D1 => {
+                weekday_of_day(day) < 5 && !forex_holiday(day)
+            }
+            Calendar::Forex => forex_open(ts) && forex_open(ts + tf.duration_ms() - 1),
+            Calendar::UsEquity if tf == Timeframe::D1 => nyse_trading_day(day),
+            Calendar::UsEquity => {
+                let offset = new_york_offset_ms(ts);
+                let local = ts + offset;
+                let local_day = local.div_euclid(DAY_MS);
+                if !nyse_trading_day(local_day) {
+                    return false;
+                }
+                let since_midnight = local.rem_euclid(DAY_MS);
+                let open = 9 * HOUR_MS + 30 * MINUTE_MS;
+                let close = if nyse_early_close(local_day) {
+                    13 * HOUR_MS
+                } else {
+                    16 * HOUR_MS
+                };
+                since_midnight >= open && since_midnight + tf.duration_ms() <= close
+            }
+        }
+    }
+}
+
+fn forex_holiday(day: i64) -> bool {
+    let (_, m, d) = civil_from_days(day);
+    (m == 12 && d == 25) || (m == 1 && d == 1)
+}
+
+fn forex_open(ts: i64) -> bool {
+    let day = ts.div_euclid(DAY_MS);
+    let hour = ts.rem_euclid(DAY_MS) / HOUR_MS;
+    if forex_holiday(day) {
+        return false;
+    }
+    match weekday_of_day(day) {
+        4 => hour < 21,  // Friday
+        5 => false,      // Saturday
+        6 => hour >= 22, // Sunday
+        _ => true,
+    }
+}
+
+/// The `n`th (1-based) given weekday (0 = Monday) of a month, as a day number.
+fn nth_weekday(y: i64, m: u32, weekday: u32, n: u32) -> i64 {
+    let first = days_from_civil(y, m, 1);
+    let shift = (weekday + 7 - weekday_of_day(first)) % 7;
+    first + shift as i64 + 7 * (n as i64 - 1)
+}
+
+fn last_weekday(y: i64, m: u32, weekday: u32) -> i64 {
+    let next = if m == 12 {
+        days_from_civil(y + 1, 1, 1)
+    } else {
+        days_from_civil(y, m + 1, 1)
+    };
+    let last = next - 1;
+    last - ((weekday_of_day(last) + 7 - weekday) % 7) as i64
+}
+
+/// America/New_York's UTC offset at `ts`: -4 h under daylight-saving time, else -5 h.
+fn new_york_offset_ms(ts: i64) -> i64 {
+    let standard = ts - 5 * HOUR_MS;
+    let (y, _, _) = civil_from_days(standard.div_euclid(DAY_MS));
+    let (start, end) = if y >= 2007 {
+        (nth_weekday(y, 3, 6, 2), nth_weekday(y, 11, 6, 1))
+    } else {
+        (nth_weekday(y, 4, 6, 1), last_weekday(y, 10, 6))
+    };
+    // Switches at 02:00 local standard time in spring, 02:00 daylight (01:00 standard) in autumn.
+    let begins = start * DAY_MS + 2 * HOUR_MS;
+    let ends = end * DAY_MS + HOUR_MS;
+    if standard >= begins && standard < ends {
+        -4 * HOUR_MS
+    } else {
+        -5 * HOUR_MS
+    }
+}
+
+fn easter_sunday(y: i64) -> i64 {
+    // Anonymous Gregorian algorithm.
+    let a = y % 19;
+    let b = y / 100;
+    let c = y % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    days_from_civil(y, month as u32, day as u32)
+}
+
+/// A fixed-date holiday moved off the weekend: Saturday to Friday, Sunday to Monday.
+fn observed(day: i64) -> i64 {
+    match weekday_of_day(day) {
+        5 => day - 1,
+        6 => day + 1,
+        _ => day,
+    }
+}
+
+fn nyse_holiday(day: i64) -> bool {
+    let (y, _, _) = civil_from_days(day);
+    let new_year = days_from_civil(y, 1, 1);
+    // New Year's Day on a Saturday is not observed on the Friday before (year-end accounting).
+    let new_year_observed = weekday_of_day(new_year) == 6 && day == new_year + 1;
+    let mut fixed = vec![
+        observed(days_from_civil(y, 7, 4)),
+        observed(days_from_civil(y, 12, 25)),
+    ];
+    if y >= 2022 {
+        fixed.push(observed(days_from_civil(y, 6, 19)));
+    }
+    day == new_year
+        || new_year_observed
+        || fixed.contains(&day)
+        || day == nth_weekday(y, 1, 0, 3)
+        || day == nth_weekday(y, 2, 0, 3)
+        || day == easter_sunday(y) - 2
+        || day == last_weekday(y, 5, 0)
+        || day == nth_weekday(y, 9, 0, 1)
+        || day == nth_weekday(y, 11, 3, 4)
+}
+
+fn nyse_trading_day(day: i64) -> bool {
+    weekday_of_day(day) < 5 && !nyse_holiday(day)
+}
+
+fn nyse_early_close(day: i64) -> bool {
+    let (y, m, d) = civil_from_days(day);
+    nyse_trading_day(day)
+        && ((m == 7 && d == 3) || (m == 12 && d == 24) || day == nth_weekday(y, 11, 3, 4) + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::ms_from_civil;
+
+    fn at(y: i64, m: u32, d: u32, hh: u32, mm: u32) -> i64 {
+        ms_from_civil(y, m, d, hh, mm, 0, 0)
+    }
+
+    #[test]
+    fn symbols_pick_calendars() {
+        assert_eq!(Calendar::for_symbol("EURUSD"), Calendar::Forex);
+        assert_eq!(Calendar::for_symbol("eur.usd"), Calendar::Forex);
+        assert_eq!(Calendar::for_symbol("AAPL"), Calendar::UsEquity);
+        assert_eq!(Calendar::for_symbol("BTCUSD"), Calendar::Continuous);
+        assert_eq!(Calendar::for_symbol("USDCAD"), Calendar::Forex);
+    }
+
+    #[test]
+    fn forex_weekend() {
+        let c = Calendar::Forex;
+        let h = Timeframe::H1;
+        assert!(c.expects_bar(at(2025, 1, 10, 20, 0), h)); // Friday 20:00
+        assert!(!c.expects_bar(at(2025, 1, 10, 21, 0), h));
+        assert!(!c.expects_bar(at(2025, 1, 11, 12, 0), h)); // Saturday
+        assert!(!c.expects_bar(at(2025, 1, 12, 21, 0), h)); // Sunday 21:00
+        assert!(c.expects_bar(at(2025, 1, 12, 22, 0), h));
+        assert!(!c.expects_bar(at(2025, 12, 25, 10, 0), h));
+        assert!(c.expects_bar(at(2025, 1, 10, 0, 0), Timeframe::D1));
+        assert!(!c.expects_bar(at(2025, 1, 11, 0, 0), Timeframe::D1));
+    }
+
+    #[test]
+    fn us_sessions_follow_new_york_time() {
+        let c = Calendar::UsEquity;
+        let m5 = Timeframe::M5;
+        // Summer (EDT, UTC-4): 09:30 local is 13:30 UTC.
+        assert!(c.expects_bar(at(2025, 5, 22, 13, 30), m5));
+        assert!(!c.expects_bar(at(2025, 5, 22, 13, 25), m5));
+        assert!(c.expects_bar(at(2025, 5, 22, 19, 55), m5));
+        assert!(!c.expects_bar(at(2025, 5, 22, 20, 0), m5));
+        // Winter (EST, UTC-5): 09:30 local is 14:30 UTC.
+        assert!(!c.expects_bar(at(2025, 1, 8, 14, 25), m5));
+        assert!(c.expects_bar(at(2025, 1, 8, 14, 30), m5));
+        // An hourly bar at 09:00 local straddles the open: allowed, not required.
+        assert!(!c.expects_bar(at(2025, 5, 22, 13, 0), Timeframe::H1));
+        assert!(c.expects_bar(at(2025, 5, 22, 14, 0), Timeframe::H1));
+        // Early close the day after Thanksgiving 2025 (28 November): 13:00 EST = 18:00 UTC.
+        assert!(c.expects_bar(at(2025, 11, 28, 17, 55), m5));
+        assert!(!c.expects_bar(at(2025, 11, 28, 18, 0), m5));
+    }
+
+    #[test]
+    fn nyse_holidays() {
+        let closed = [
+            (2025, 1, 1),
+            (2025, 1, 20),
+            (2025, 2, 17),
+            (2025, 4, 18),
+            (2025, 5, 26),
+            (2025, 6, 19),
+            (2025, 7, 4),
+            (2025, 9, 1),
+            (2025, 11, 27),
+            (2025, 12, 25),
+            (2021, 12, 24), // Christmas on a Saturday, observed Friday
+            (2022, 1, 17),
+            (2023, 1, 2), // New Year on a Sunday, observed Monday
+        ];
+        for (y, m, d) in closed {
+            assert!(!nyse_trading_day(days_from_civil(y, m, d)), "{y}-{m}-{d}");
+        }
+        // New Year's Day 2022 fell on a Saturday: Friday 31 December 2021 was a trading day.
+        assert!(nyse_trading_day(days_from_civil(2021, 12, 31)));
+        assert!(nyse_trading_day(days_from_civil(2021, 6, 18))); // before Juneteenth existed
+        assert!(nyse_trading_day(days_from_civil(2025, 5, 22)));
+    }
+
+    #[test]
+    fn dst_boundaries() {
+        // 2025: DST from 9 March 07:00 UTC to 2 November 06:00 UTC.
+        assert_eq!(new_york_offset_ms(at(2025, 3, 9, 6, 59)), -5 * HOUR_MS);
+        assert_eq!(new_york_offset_ms(at(2025, 3, 9, 7, 0)), -4 * HOUR_MS);
+        assert_eq!(new_york_offset_ms(at(2025, 11, 2, 5, 59)), -4 * HOUR_MS);
+        assert_eq!(new_york_offset_ms(at(2025, 11, 2, 6, 0)), -5 * HOUR_MS);
+        // 2005, the old rules: first Sunday of April, last Sunday of October.
+        assert_eq!(new_york_offset_ms(at(2005, 4, 3, 7, 0)), -4 * HOUR_MS);
+        assert_eq!(new_york_offset_ms(at(2005, 10, 30, 6, 0)), -5 * HOUR_MS);
+    }
+}
