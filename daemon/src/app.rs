@@ -1,10 +1,12 @@
-//! Start-up in order: directories, socket, operations database, then serving. Shared by the `ktrdrd`
+//! Start-up in order: directories, socket, operations database, bar store, then serving. Shared by the `ktrdrd`
 //! binary and by in-process benchmarks.
 
 use crate::config::Config;
 use crate::context::Daemon;
+use crate::data::DataManager;
 use crate::listener::{self, BindError, Bound};
 use crate::ops::Registry;
+use crate::service::data::DataService;
 use crate::service::operations::OperationsService;
 use crate::service::system::SystemService;
 use crate::shutdown;
@@ -88,6 +90,10 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
     let daemon = Arc::new(Daemon {
         system: SystemService::new(Arc::clone(&config), bound.activated),
         operations: OperationsService::new(registry, config.ops_db()),
+        data: DataService::new(DataManager::open(
+            config.data_dir.clone(),
+            config.data_cache_bytes,
+        )),
         config,
         started,
         started_ms: crate::time::now_ms(),

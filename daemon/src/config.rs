@@ -40,6 +40,13 @@ pub struct FileConfig {
     pub shutdown_grace_secs: Option<f64>,
     pub log: Option<String>,
     pub operations: Option<FileOps>,
+    pub data: Option<FileData>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileData {
+    pub cache_bytes: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -91,6 +98,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     pub log: String,
     pub ops: OpsConfig,
+    /// Memory the bar cache may hold; least recently used series are evicted beyond it.
+    pub data_cache_bytes: u64,
     /// Every setting with its value and source, for `ktrdrctl config`.
     pub settings: Vec<Setting>,
     /// Every environment variable consulted, for service configuration info.
@@ -229,6 +238,17 @@ impl Config {
             )?
             .0;
 
+        let fdata = file.data.unwrap_or_default();
+        let data_cache_bytes = b
+            .value(
+                "data.cache_bytes",
+                None,
+                "KTRDR_DATA_CACHE_BYTES",
+                fdata.cache_bytes.map(ByteSize),
+                ByteSize(512 * 1024 * 1024),
+            )?
+            .0;
+
         if max_connections == 0 {
             return Err(ConfigError::Value {
                 name: "max_connections".into(),
@@ -252,6 +272,7 @@ impl Config {
                 default_limit,
                 limits,
             },
+            data_cache_bytes,
             settings: b.settings,
             env_read: b.env_read,
         })
@@ -301,6 +322,45 @@ impl FromStr for Limits {
             map.insert(k.trim().to_string(), n);
         }
         Ok(Limits(map))
+    }
+}
+
+/// A byte count, written as a whole number or with a unit: `536870912`, `512MiB`, `2GiB`, `64MB`.
+#[derive(Debug, Clone, Copy)]
+struct ByteSize(u64);
+
+impl Display for ByteSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for ByteSize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("{s:?} is not a byte count like 536870912 or 512MiB"))?;
+        let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" => 1000,
+            "kib" => 1 << 10,
+            "m" | "mb" => 1_000_000,
+            "mib" => 1 << 20,
+            "g" | "gb" => 1_000_000_000,
+            "gib" => 1 << 30,
+            other => {
+                return Err(format!(
+                    "unknown unit {other:?}; use B, KiB, MiB, GiB, kB, MB or GB"
+                ));
+            }
+        };
+        n.checked_mul(mult)
+            .map(ByteSize)
+            .ok_or_else(|| format!("{s:?} is too large"))
     }
 }
 
@@ -440,6 +500,32 @@ mod tests {
         assert!(err.to_string().contains("KTRDR_MAX_CONNECTIONS"), "{err}");
         let err = load(&[("KTRDR_OPS_LIMITS", "training")], Flags::default()).unwrap_err();
         assert!(err.to_string().contains("kind=N"), "{err}");
+    }
+
+    #[test]
+    fn cache_budget_from_env_file_or_default() {
+        let c = load(&[], Flags::default()).unwrap();
+        assert_eq!(c.data_cache_bytes, 512 * 1024 * 1024);
+        assert_eq!(source(&c, "data.cache_bytes"), "default");
+        let c = load(&[("KTRDR_DATA_CACHE_BYTES", "64MiB")], Flags::default()).unwrap();
+        assert_eq!(c.data_cache_bytes, 64 << 20);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "[data]\ncache_bytes = 1000\n").unwrap();
+        let c = load(
+            &[],
+            Flags {
+                config: Some(file),
+                ..Flags::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (c.data_cache_bytes, source(&c, "data.cache_bytes").as_str()),
+            (1000, "file")
+        );
+        let err = load(&[("KTRDR_DATA_CACHE_BYTES", "lots")], Flags::default()).unwrap_err();
+        assert!(err.to_string().contains("KTRDR_DATA_CACHE_BYTES"), "{err}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::service::Service;
+use crate::service::data::DataService;
 use crate::service::operations::OperationsService;
 use crate::service::system::SystemService;
 use crate::shutdown::Trigger;
@@ -16,12 +17,13 @@ pub struct Daemon {
     pub shutdown: Trigger,
     pub system: SystemService,
     pub operations: OperationsService,
+    pub data: DataService,
 }
 
 impl Daemon {
     /// Every service, in the order `health`, `status` and `stats` list them.
-    pub fn services(&self) -> [&dyn Service; 2] {
-        [&self.system, &self.operations]
+    pub fn services(&self) -> [&dyn Service; 3] {
+        [&self.system, &self.operations, &self.data]
     }
 
     pub fn service(&self, name: &str) -> Option<&dyn Service> {

@@ -14,6 +14,7 @@
 //! - [`cmd`]: one file per request, mini-redis style. Each turns a request into calls on a service.
 //! - [`service`]: the shared [`service::Service`] trait (name, configuration info, health, statistics)
 //!   and the services themselves.
+//! - [`data`]: the bar store behind the `data` service (files, cache, directory watch).
 //! - [`ops`]: long-running operations (progress, cancel, queueing, SQLite-backed history).
 //! - [`notify`]: sd_notify readiness, status and watchdog for systemd.
 //! - [`context`]: the [`context::Daemon`] value every handler shares.
@@ -25,6 +26,7 @@ pub mod app;
 pub mod cmd;
 pub mod config;
 pub mod context;
+pub mod data;
 pub mod handler;
 pub mod listener;
 pub mod notify;

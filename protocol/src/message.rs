@@ -40,6 +40,54 @@ pub enum Request {
         fail_at: Option<u32>,
         follow: bool,
     },
+    /// Every series in the data directory.
+    DataList,
+    /// Streams [`Response::Bars`] chunks, then [`Reply::DataBars`]. Bounds: `start` inclusive, `end`
+    /// exclusive; an `end` that is a plain date includes that whole day.
+    DataShow {
+        symbol: String,
+        timeframe: String,
+        start: Option<String>,
+        end: Option<String>,
+        rows: RowLimit,
+    },
+    DataRange {
+        symbol: String,
+        timeframe: String,
+    },
+    DataValidate {
+        symbol: String,
+        timeframe: String,
+        repair: bool,
+    },
+    /// Merges the bars of a file on the daemon's machine (an absolute path) into a series.
+    DataImport {
+        path: String,
+        symbol: String,
+        timeframe: String,
+        /// Zone of naive timestamps in the file (IANA name or `±HH:MM`); UTC when absent.
+        timezone: Option<String>,
+    },
+    /// Writes a series (or a window of it) to an absolute path on the daemon's machine.
+    DataExport {
+        symbol: String,
+        timeframe: String,
+        start: Option<String>,
+        end: Option<String>,
+        format: ExportFormat,
+        output: String,
+    },
+    /// Streams the series aggregated to a coarser timeframe like [`Request::DataShow`]; with `save`
+    /// also stores it as its own series.
+    DataResample {
+        symbol: String,
+        from: String,
+        to: String,
+        start: Option<String>,
+        end: Option<String>,
+        rows: RowLimit,
+        save: bool,
+    },
 }
 
 impl Request {
@@ -57,13 +105,22 @@ impl Request {
             | Request::OpsWatch { .. }
             | Request::OpsCancel { .. }
             | Request::OpsDemo { .. } => "operations",
+            Request::DataList
+            | Request::DataShow { .. }
+            | Request::DataRange { .. }
+            | Request::DataValidate { .. }
+            | Request::DataImport { .. }
+            | Request::DataExport { .. }
+            | Request::DataResample { .. } => "data",
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
-    Pong { payload: u64 },
+    Pong {
+        payload: u64,
+    },
     Health(HealthReport),
     Status(StatusReport),
     Config(ConfigReport),
@@ -71,12 +128,21 @@ pub enum Reply {
     Stopping,
     Operation(OperationRecord),
     Operations(OperationList),
+    DataList(SeriesList),
+    DataRange(SeriesRange),
+    /// Ends a stream of [`Response::Bars`].
+    DataBars(BarsSummary),
+    DataValidation(ValidationReport),
+    DataImported(ImportReport),
+    DataExported(ExportReport),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {
     /// Non-terminal: a snapshot of a followed operation.
     Update(OperationRecord),
+    /// Non-terminal: the next rows of a bar series, in time order.
+    Bars(BarChunk),
     /// Terminal: success.
     Reply(Reply),
     /// Terminal: a typed failure.
@@ -85,6 +151,6 @@ pub enum Response {
 
 impl Response {
     pub fn is_terminal(&self) -> bool {
-        !matches!(self, Response::Update(_))
+        !matches!(self, Response::Update(_) | Response::Bars(_))
     }
 }

@@ -173,3 +173,171 @@ pub struct OperationList {
     pub total: u64,
     pub items: Vec<OperationRecord>,
 }
+
+/// How many rows of a window to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowLimit {
+    All,
+    /// The first N.
+    Head(u64),
+    /// The last N.
+    Tail(u64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// The predecessor's layout: `timestamp,open,high,low,close,volume`, `YYYY-MM-DD HH:MM:SS+00:00`.
+    Csv,
+    Parquet,
+    /// One JSON object per line, ISO-8601 UTC timestamps.
+    Jsonl,
+}
+
+impl ExportFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Parquet => "parquet",
+            ExportFormat::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// One stored series: a `SYMBOL_TIMEFRAME.csv` or `.parquet` file in the data directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesInfo {
+    pub symbol: String,
+    pub timeframe: String,
+    /// `csv` or `parquet`.
+    pub format: String,
+    pub path: String,
+    pub bytes: u64,
+    pub modified_ms: u64,
+    /// Held in the daemon's memory right now.
+    pub cached: bool,
+    /// Known only for cached series (listing never parses files).
+    pub rows: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesList {
+    pub data_dir: String,
+    pub series: Vec<SeriesInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesRange {
+    pub symbol: String,
+    pub timeframe: String,
+    pub path: String,
+    pub rows: u64,
+    /// Open time of the first and last bar, Unix milliseconds UTC.
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+}
+
+/// Columns of consecutive bars; open times in Unix milliseconds UTC.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BarChunk {
+    pub ts: Vec<i64>,
+    pub open: Vec<f64>,
+    pub high: Vec<f64>,
+    pub low: Vec<f64>,
+    pub close: Vec<f64>,
+    pub volume: Vec<f64>,
+}
+
+impl BarChunk {
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BarsSummary {
+    pub symbol: String,
+    pub timeframe: String,
+    /// Rows streamed before this summary.
+    pub rows_sent: u64,
+    /// Rows inside the requested window, before `--rows`/`--tail`.
+    pub rows_in_window: u64,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+    /// Where a resample was stored, when asked to.
+    pub saved_to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityIssue {
+    pub kind: String,
+    pub ts_ms: i64,
+    pub row: u64,
+    pub detail: String,
+    /// For a gap: how many expected bars are missing.
+    pub missing: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepairChange {
+    pub ts_ms: i64,
+    /// Row in the series before the repair.
+    pub row: u64,
+    /// `moved`, `dropped` or `set`.
+    pub action: String,
+    /// `row`, `high`, `low` or `volume`.
+    pub field: String,
+    pub before: Option<f64>,
+    pub after: Option<f64>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidationReport {
+    pub symbol: String,
+    pub timeframe: String,
+    /// The trading calendar gaps were judged by: `us_equity`, `forex_24x5` or `continuous`.
+    pub calendar: String,
+    pub rows: u64,
+    /// Issues per kind, over the whole series.
+    pub counts: BTreeMap<String, u64>,
+    /// The first issues in series order (see `issues_truncated`).
+    pub issues: Vec<QualityIssue>,
+    pub issues_truncated: bool,
+    pub repaired: bool,
+    pub changes: Vec<RepairChange>,
+    pub changes_total: u64,
+    pub rows_after: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub symbol: String,
+    pub timeframe: String,
+    pub source: String,
+    pub stored: String,
+    /// `timestamp` (the predecessor's header) or `index` (pandas' unnamed index column).
+    pub layout: String,
+    pub timezone: String,
+    pub rows_read: u64,
+    /// Rows of the file dropped because another row had the same timestamp (the later one wins).
+    pub duplicates_in_file: u64,
+    pub rows_before: u64,
+    pub rows_after: u64,
+    pub added: u64,
+    pub replaced: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportReport {
+    pub symbol: String,
+    pub timeframe: String,
+    pub path: String,
+    pub format: String,
+    pub rows: u64,
+    pub bytes: u64,
+}

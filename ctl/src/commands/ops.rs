@@ -214,6 +214,7 @@ pub async fn follow(c: &mut Client, req: &Request, json: bool) -> Result<(), Fai
         first = false;
         match frame {
             Response::Update(rec) => view.update(&rec),
+            Response::Bars(_) => {}
             Response::Reply(reply) => {
                 let rec = expect_op(reply)?;
                 view.finish();

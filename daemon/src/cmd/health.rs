@@ -5,9 +5,7 @@ use ktrdr_protocol::Reply;
 use ktrdr_protocol::model::{HealthReport, HealthStatus};
 
 pub async fn run(ctx: &Daemon) -> Reply {
-    let [a, b] = ctx.services();
-    let (ha, hb) = tokio::join!(a.health(), b.health());
-    let services = vec![ha, hb];
+    let services = futures_util::future::join_all(ctx.services().map(|s| s.health())).await;
     let status = if services.iter().any(|s| s.status == HealthStatus::Down) {
         HealthStatus::Down
     } else if services.iter().any(|s| s.status == HealthStatus::Degraded) {

@@ -2,6 +2,7 @@
 //! streaming commands also write non-terminal frames to the connection as they go.
 
 mod config;
+mod data;
 mod health;
 mod ops;
 mod ping;
@@ -41,6 +42,78 @@ pub async fn dispatch(
             fail_at,
             follow,
         } => ops::demo(ctx, seconds, steps, fail_at, follow, conn).await?,
+        Request::DataList => data::list(ctx).await,
+        Request::DataShow {
+            symbol,
+            timeframe,
+            start,
+            end,
+            rows,
+        } => {
+            data::show(
+                ctx,
+                &symbol,
+                &timeframe,
+                start.as_deref(),
+                end.as_deref(),
+                rows,
+                conn,
+            )
+            .await?
+        }
+        Request::DataRange { symbol, timeframe } => data::range(ctx, &symbol, &timeframe).await,
+        Request::DataValidate {
+            symbol,
+            timeframe,
+            repair,
+        } => data::validate(ctx, &symbol, &timeframe, repair).await,
+        Request::DataImport {
+            path,
+            symbol,
+            timeframe,
+            timezone,
+        } => data::import(ctx, &path, &symbol, &timeframe, timezone.as_deref()).await,
+        Request::DataExport {
+            symbol,
+            timeframe,
+            start,
+            end,
+            format,
+            output,
+        } => {
+            data::export(
+                ctx,
+                &symbol,
+                &timeframe,
+                start.as_deref(),
+                end.as_deref(),
+                format,
+                &output,
+            )
+            .await
+        }
+        Request::DataResample {
+            symbol,
+            from,
+            to,
+            start,
+            end,
+            rows,
+            save,
+        } => {
+            data::resample(
+                ctx,
+                &symbol,
+                &from,
+                &to,
+                start.as_deref(),
+                end.as_deref(),
+                rows,
+                save,
+                conn,
+            )
+            .await?
+        }
     };
     let frame = match result {
         Ok(reply) => Response::Reply(reply),

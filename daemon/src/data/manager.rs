@@ -1,0 +1,476 @@
+//! [`DataManager`]: the data service's business rules. Handlers call it with raw request fields; it
+//! validates them, serves series from the cache or the store, and serialises writes per series.
+
+use super::cache::Cache;
+use super::frame;
+use super::input::{self, SeriesKey, Window, Zone};
+use super::store::{FileEntry, Format, Store};
+use super::watch;
+use ktrdr_market::quality;
+use ktrdr_market::{Bars, Calendar, Timeframe};
+use ktrdr_protocol::WireError;
+use ktrdr_protocol::model::{
+    ExportFormat, ExportReport, ImportReport, QualityIssue, RepairChange, SeriesInfo, SeriesList,
+    SeriesRange, ValidationReport,
+};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Issues and changes listed one by one in a validation report; counts always cover all of them.
+const MAX_LISTED: usize = 1000;
+
+#[derive(Default)]
+pub struct DataCounters {
+    pub imports: AtomicU64,
+    pub exports: AtomicU64,
+    pub repairs: AtomicU64,
+    pub bars_streamed: AtomicU64,
+    pub watch_events: AtomicU64,
+    pub temporaries_removed: AtomicU64,
+}
+
+/// A series as served: the bars (sorted, unique) and the file they came from.
+pub struct Loaded {
+    pub bars: Arc<Bars>,
+    pub entry: FileEntry,
+}
+
+pub struct DataManager {
+    store: Store,
+    pub cache: Arc<Cache>,
+    pub counters: Arc<DataCounters>,
+    /// One writer per series at a time: an import's read-merge-write must not interleave with another.
+    write_locks: Mutex<HashMap<SeriesKey, Arc<tokio::sync::Mutex<()>>>>,
+    watcher: Mutex<Option<watch::Watcher>>,
+    pub watch_error: Option<String>,
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, WireError> + Send + 'static,
+) -> Result<T, WireError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| WireError::internal(format!("data task failed: {e}")))?
+}
+
+impl DataManager {
+    /// Opens the store in `dir`: removes temporaries of interrupted writes and starts the watch.
+    pub fn open(dir: PathBuf, cache_bytes: u64) -> Arc<DataManager> {
+        let store = Store::new(dir.clone());
+        let counters = Arc::new(DataCounters::default());
+        let removed = store.clean_temporaries();
+        counters
+            .temporaries_removed
+            .store(removed as u64, Ordering::Relaxed);
+        let cache = Arc::new(Cache::new(cache_bytes));
+        let (c, n) = (Arc::clone(&cache), Arc::clone(&counters));
+        let started = watch::start(&dir, move |path| {
+            n.watch_events.fetch_add(1, Ordering::Relaxed);
+            if let Some((key, _)) = watch::file_name(path)
+                .as_deref()
+                .and_then(super::store::parse_name)
+                && c.invalidate(&key)
+            {
+                tracing::info!(series = %key, "file changed on disk; dropped from the cache");
+            }
+        });
+        let (watcher, watch_error) = match started {
+            Ok(w) => (Some(w), None),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch the data directory; changes are still seen at each read");
+                (None, Some(e))
+            }
+        };
+        Arc::new(DataManager {
+            store,
+            cache,
+            counters,
+            write_locks: Mutex::new(HashMap::new()),
+            watcher: Mutex::new(watcher),
+            watch_error,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.store.dir()
+    }
+
+    pub fn watching(&self) -> bool {
+        self.watcher.lock().map(|w| w.is_some()).unwrap_or(false)
+    }
+
+    fn write_lock(&self, key: &SeriesKey) -> Arc<tokio::sync::Mutex<()>> {
+        let mut m = self.write_locks.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(m.entry(key.clone()).or_default())
+    }
+
+    fn not_found(&self, key: &SeriesKey) -> WireError {
+        WireError::not_found(format!("no {key} data in {}", self.dir().display())).with_hint(
+            "`ktrdrctl data list` shows what is stored; `ktrdrctl data import FILE --symbol S --timeframe TF` adds a series",
+        )
+    }
+
+    /// The series, from the cache when its file is unchanged, else parsed on a blocking thread.
+    pub async fn load(self: &Arc<Self>, key: &SeriesKey) -> Result<Loaded, WireError> {
+        // Two stat calls: cheap enough to run on the runtime thread.
+        let entry = self.store.locate(key)?.ok_or_else(|| self.not_found(key))?;
+        if let Some(bars) = self.cache.get(key, entry.stamp) {
+            return Ok(Loaded { bars, entry });
+        }
+        let me = Arc::clone(self);
+        let e = entry.clone();
+        let bars = blocking(move || {
+            let mut bars = me.store.load(&e)?;
+            if !bars.is_normal() {
+                // Served sorted; `data validate` still sees the file as it is.
+                tracing::warn!(file = %e.path.display(), "series is unsorted or has duplicate timestamps; serving it normalized");
+                bars.normalize();
+            }
+            Ok(bars)
+        })
+        .await?;
+        let bars = Arc::new(bars);
+        self.cache
+            .insert(key.clone(), entry.stamp, Arc::clone(&bars));
+        Ok(Loaded { bars, entry })
+    }
+
+    pub async fn list(self: &Arc<Self>) -> Result<SeriesList, WireError> {
+        let me = Arc::clone(self);
+        let entries = blocking(move || me.store.scan()).await?;
+        let series = entries
+            .into_iter()
+            .map(|e| {
+                let rows = if e.shadowed {
+                    None
+                } else {
+                    self.cache.rows(&e.key)
+                };
+                SeriesInfo {
+                    symbol: e.key.symbol.clone(),
+                    timeframe: e.key.timeframe.to_string(),
+                    format: if e.shadowed {
+                        "csv (shadowed by parquet)".into()
+                    } else {
+                        e.format.ext().into()
+                    },
+                    path: e.path.display().to_string(),
+                    bytes: e.stamp.len,
+                    modified_ms: e.modified_ms,
+                    cached: rows.is_some(),
+                    rows: rows.map(|r| r as u64),
+                }
+            })
+            .collect();
+        Ok(SeriesList {
+            data_dir: self.dir().display().to_string(),
+            series,
+        })
+    }
+
+    pub async fn range(self: &Arc<Self>, symbol: &str, tf: &str) -> Result<SeriesRange, WireError> {
+        let key = input::key(symbol, tf)?;
+        let l = self.load(&key).await?;
+        Ok(SeriesRange {
+            symbol: key.symbol,
+            timeframe: key.timeframe.to_string(),
+            path: l.entry.path.display().to_string(),
+            rows: l.bars.len() as u64,
+            first_ms: l.bars.first_ts(),
+            last_ms: l.bars.last_ts(),
+        })
+    }
+
+    /// The series and the rows of it inside the window.
+    pub async fn window(
+        self: &Arc<Self>,
+        key: &SeriesKey,
+        w: Window,
+    ) -> Result<(Arc<Bars>, Range<usize>), WireError> {
+        let l = self.load(key).await?;
+        let r = l.bars.range(w.start, w.end);
+        Ok((l.bars, r))
+    }
+
+    pub async fn validate(
+        self: &Arc<Self>,
+        symbol: &str,
+        tf: &str,
+        repair: bool,
+    ) -> Result<ValidationReport, WireError> {
+        let key = input::key(symbol, tf)?;
+        let lock = self.write_lock(&key);
+        let _guard = if repair {
+            Some(lock.lock().await)
+        } else {
+            None
+        };
+        // Judge the file as it is, not the normalized copy the cache serves.
+        let entry = self
+            .store
+            .locate(&key)?
+            .ok_or_else(|| self.not_found(&key))?;
+        let me = Arc::clone(self);
+        let k = key.clone();
+        let (report, saved) = blocking(move || {
+            let raw = me.store.load(&entry)?;
+            let calendar = Calendar::for_symbol(&k.symbol);
+            let checked = quality::check(&raw, k.timeframe, calendar);
+            let mut counts = std::collections::BTreeMap::new();
+            for (kind, n) in checked.counts() {
+                counts.insert(kind.to_string(), n);
+            }
+            let issues = checked
+                .issues
+                .iter()
+                .take(MAX_LISTED)
+                .map(|i| QualityIssue {
+                    kind: i.kind.as_str().into(),
+                    ts_ms: i.ts,
+                    row: i.row as u64,
+                    detail: i.detail.clone(),
+                    missing: i.missing,
+                })
+                .collect();
+            let mut report = ValidationReport {
+                symbol: k.symbol.clone(),
+                timeframe: k.timeframe.to_string(),
+                calendar: calendar.as_str().into(),
+                rows: raw.len() as u64,
+                counts,
+                issues,
+                issues_truncated: checked.issues.len() > MAX_LISTED,
+                repaired: false,
+                changes: Vec::new(),
+                changes_total: 0,
+                rows_after: raw.len() as u64,
+            };
+            let mut saved = None;
+            if repair {
+                let (fixed, changes) = quality::repair(&raw);
+                report.changes_total = changes.len() as u64;
+                report.changes = changes
+                    .iter()
+                    .take(MAX_LISTED)
+                    .map(|c| RepairChange {
+                        ts_ms: c.ts,
+                        row: c.row as u64,
+                        action: c.action.as_str().into(),
+                        field: c.field.as_str().into(),
+                        before: c.before,
+                        after: c.after,
+                        reason: c.reason.into(),
+                    })
+                    .collect();
+                report.rows_after = fixed.len() as u64;
+                if !changes.is_empty() {
+                    let e = me.store.save(&k, &fixed, entry.format)?;
+                    report.repaired = true;
+                    saved = Some((e, fixed));
+                }
+            }
+            Ok((report, saved))
+        })
+        .await?;
+        if let Some((entry, bars)) = saved {
+            self.counters.repairs.fetch_add(1, Ordering::Relaxed);
+            self.cache.insert(key, entry.stamp, Arc::new(bars));
+        }
+        Ok(report)
+    }
+
+    pub async fn import(
+        self: &Arc<Self>,
+        path: &str,
+        symbol: &str,
+        tf: &str,
+        timezone: Option<&str>,
+    ) -> Result<ImportReport, WireError> {
+        let key = input::key(symbol, tf)?;
+        let zone = Zone::parse(timezone)?;
+        let source = PathBuf::from(path);
+        if !source.is_absolute() {
+            return Err(
+                WireError::validation(format!("import path {path:?} is not absolute")).with_hint(
+                    "ktrdrctl resolves FILE for you; other clients must send an absolute path",
+                ),
+            );
+        }
+        match std::fs::metadata(&source) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => return Err(WireError::validation(format!("{path} is not a file"))),
+            Err(e) => {
+                return Err(WireError::not_found(format!("cannot open {path}: {e}"))
+                    .with_hint("the path is read by the daemon, on the daemon's machine, as the daemon's user"));
+            }
+        }
+        let lock = self.write_lock(&key);
+        let _guard = lock.lock().await;
+        let me = Arc::clone(self);
+        let k = key.clone();
+        let (report, entry, merged) = blocking(move || {
+            let df = match Format::of_path(&source) {
+                Format::Parquet => frame::read_parquet(&source),
+                Format::Csv => frame::read_csv(&source),
+            }
+            .map_err(|e| WireError::validation(format!("cannot read {}: {e}", source.display())))?;
+            let decoded = frame::decode(&df, &zone).map_err(|e| {
+                WireError::validation(format!("cannot import {}: {e}", source.display())).with_hint(
+                    "expected a header timestamp,open,high,low,close,volume or pandas' ,Open,High,Low,Close,Volume",
+                )
+            })?;
+            let mut new = decoded.bars;
+            let rows_read = new.len();
+            let (_, duplicates) = new.normalize();
+            let existing = me.store.locate(&k)?;
+            let (old, format) = match &existing {
+                Some(e) => (
+                    me.cache.get(&k, e.stamp).map_or_else(|| me.store.load(e), |b| Ok((*b).clone()))?,
+                    e.format,
+                ),
+                None => (Bars::new(), Format::Parquet),
+            };
+            let mut old = old;
+            old.normalize();
+            let (merged, stats) = ktrdr_market::merge::merge(&old, &new);
+            let entry = me.store.save(&k, &merged, format)?;
+            let report = ImportReport {
+                symbol: k.symbol.clone(),
+                timeframe: k.timeframe.to_string(),
+                source: source.display().to_string(),
+                stored: entry.path.display().to_string(),
+                layout: decoded.layout.into(),
+                timezone: zone.name(),
+                rows_read: rows_read as u64,
+                duplicates_in_file: duplicates as u64,
+                rows_before: old.len() as u64,
+                rows_after: merged.len() as u64,
+                added: stats.added as u64,
+                replaced: stats.replaced as u64,
+            };
+            Ok((report, entry, merged))
+        })
+        .await?;
+        self.counters.imports.fetch_add(1, Ordering::Relaxed);
+        self.cache.insert(key, entry.stamp, Arc::new(merged));
+        tracing::info!(series = %report.symbol, rows = report.rows_after, added = report.added, "imported");
+        Ok(report)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn export(
+        self: &Arc<Self>,
+        symbol: &str,
+        tf: &str,
+        start: Option<&str>,
+        end: Option<&str>,
+        format: ExportFormat,
+        output: &str,
+    ) -> Result<ExportReport, WireError> {
+        let key = input::key(symbol, tf)?;
+        let w = input::window(start, end)?;
+        let out = PathBuf::from(output);
+        if !out.is_absolute() {
+            return Err(
+                WireError::validation(format!("--output {output:?} is not absolute")).with_hint(
+                    "ktrdrctl resolves it for you; other clients must send an absolute path",
+                ),
+            );
+        }
+        if !out.parent().is_some_and(Path::is_dir) {
+            return Err(WireError::validation(format!(
+                "--output {output}: its directory does not exist"
+            )));
+        }
+        let (bars, r) = self.window(&key, w).await?;
+        let rows = r.len();
+        let o = out.clone();
+        blocking(move || {
+            let part = if r == (0..bars.len()) {
+                (*bars).clone()
+            } else {
+                bars.slice(r)
+            };
+            super::store::write_export(&o, |f| match format {
+                ExportFormat::Csv => frame::write_csv(f, &part).map_err(|e| e.to_string()),
+                ExportFormat::Parquet => frame::write_parquet(f, &part).map_err(|e| e.to_string()),
+                ExportFormat::Jsonl => frame::write_jsonl(f, &part).map_err(|e| e.to_string()),
+            })
+        })
+        .await?;
+        self.counters.exports.fetch_add(1, Ordering::Relaxed);
+        let bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+        Ok(ExportReport {
+            symbol: key.symbol,
+            timeframe: key.timeframe.to_string(),
+            path: out.display().to_string(),
+            format: format.as_str().into(),
+            rows: rows as u64,
+            bytes,
+        })
+    }
+
+    /// The series resampled to `to`, restricted to buckets opening inside the window; with `save`,
+    /// also merged into the stored `to` series. Returns the bars and where they were saved.
+    pub async fn resample(
+        self: &Arc<Self>,
+        symbol: &str,
+        from: &str,
+        to: &str,
+        w: Window,
+        save: bool,
+    ) -> Result<(SeriesKey, Arc<Bars>, Option<String>), WireError> {
+        let key = input::key(symbol, from)?;
+        let target: Timeframe = input::timeframe("target timeframe", to)?;
+        if !target.can_resample_from(key.timeframe) {
+            return Err(WireError::validation(format!("cannot resample {} to {target}", key.timeframe)).with_hint(
+                "the target must be coarser than the source and a whole multiple of it (e.g. 5m to 1h, 1h to 1d)",
+            ));
+        }
+        let l = self.load(&key).await?;
+        let out = blocking(move || {
+            let all = ktrdr_market::resample::resample(&l.bars, key.timeframe, target)
+                .map_err(|e| WireError::internal(e.to_string()))?;
+            let r = all.range(w.start, w.end);
+            Ok(if r == (0..all.len()) {
+                all
+            } else {
+                all.slice(r)
+            })
+        })
+        .await?;
+        let tkey = SeriesKey {
+            symbol: key_symbol(symbol)?,
+            timeframe: target,
+        };
+        let mut saved = None;
+        if save {
+            let lock = self.write_lock(&tkey);
+            let _guard = lock.lock().await;
+            let me = Arc::clone(self);
+            let (k, bars) = (tkey.clone(), out.clone());
+            let (entry, merged) = blocking(move || {
+                let existing = me.store.locate(&k)?;
+                let (mut old, format) = match &existing {
+                    Some(e) => (me.store.load(e)?, e.format),
+                    None => (Bars::new(), Format::Parquet),
+                };
+                old.normalize();
+                let (merged, _) = ktrdr_market::merge::merge(&old, &bars);
+                Ok((me.store.save(&k, &merged, format)?, merged))
+            })
+            .await?;
+            saved = Some(entry.path.display().to_string());
+            self.cache
+                .insert(tkey.clone(), entry.stamp, Arc::new(merged));
+        }
+        Ok((tkey, Arc::new(out), saved))
+    }
+}
+
+fn key_symbol(raw: &str) -> Result<String, WireError> {
+    input::symbol(raw)
+}

@@ -1,0 +1,333 @@
+//! The data directory: one file per series, `SYMBOL_TIMEFRAME.csv` or `SYMBOL_TIMEFRAME.parquet`.
+//!
+//! When both exist the Parquet file is the series (it is what the daemon writes for new series and
+//! loads ten times faster); the CSV is listed as shadowed. An existing CSV series stays CSV when it is
+//! written, so the predecessor's tools keep working on it.
+//!
+//! Writes are atomic: a temporary file in the same directory (named `.STEM.EXT.tmp-PID-N`, which the
+//! scan never takes for a series), fsync, rename over the target, fsync the directory. A crash at any
+//! point leaves either the old file or the new one, never a torn one; leftover temporaries are removed
+//! at the next start.
+
+use super::frame;
+use super::input::{SeriesKey, Zone};
+use ktrdr_market::{Bars, Timeframe};
+use ktrdr_protocol::WireError;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::UNIX_EPOCH;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+
+    /// By file extension: `.parquet`/`.pq` is Parquet, anything else CSV.
+    pub fn of_path(p: &Path) -> Format {
+        match p
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("parquet" | "pq") => Format::Parquet,
+            _ => Format::Csv,
+        }
+    }
+}
+
+/// What identifies one version of a file: a cache entry is valid only while the file's stamp is
+/// unchanged, so an edit made outside the daemon is seen by the next read even before the watcher
+/// reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub len: u64,
+    pub mtime_ns: i128,
+    pub ino: u64,
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            len: meta.len(),
+            mtime_ns: meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
+            ino: meta.ino(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    pub key: SeriesKey,
+    pub path: PathBuf,
+    pub format: Format,
+    pub stamp: Stamp,
+    pub modified_ms: u64,
+    /// A CSV hidden by a Parquet file of the same series.
+    pub shadowed: bool,
+}
+
+pub struct Store {
+    dir: PathBuf,
+    temp_counter: AtomicU64,
+}
+
+/// `SYMBOL_TIMEFRAME.ext` to its series and format. The timeframe is the part after the last `_`
+/// (symbols may contain `_`) and must be spelled canonically (`1h`, not `60m`), so one series has
+/// exactly one file name.
+pub fn parse_name(name: &str) -> Option<(SeriesKey, Format)> {
+    if name.starts_with('.') {
+        return None;
+    }
+    let (stem, ext) = name.rsplit_once('.')?;
+    let format = match ext {
+        "csv" => Format::Csv,
+        "parquet" => Format::Parquet,
+        _ => return None,
+    };
+    let (sym, tf) = stem.rsplit_once('_')?;
+    let timeframe: Timeframe = tf.parse().ok()?;
+    if timeframe.as_str() != tf {
+        return None;
+    }
+    let symbol = super::input::symbol(sym).ok()?;
+    (symbol == sym).then_some((SeriesKey { symbol, timeframe }, format))
+}
+
+impl Store {
+    pub fn new(dir: PathBuf) -> Store {
+        Store {
+            dir,
+            temp_counter: AtomicU64::new(0),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn entry(&self, key: &SeriesKey, format: Format) -> std::io::Result<Option<FileEntry>> {
+        let path = self.dir.join(format!("{}.{}", key.stem(), format.ext()));
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => Ok(Some(FileEntry {
+                key: key.clone(),
+                path,
+                format,
+                stamp: Stamp::of(&meta),
+                modified_ms: meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_millis() as u64),
+                shadowed: false,
+            })),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The file holding a series now, if any. Two `stat` calls: cheap enough for every request.
+    pub fn locate(&self, key: &SeriesKey) -> Result<Option<FileEntry>, WireError> {
+        let io = |e: std::io::Error| {
+            WireError::internal(format!("cannot read {}: {e}", self.dir.display()))
+        };
+        if let Some(e) = self.entry(key, Format::Parquet).map_err(io)? {
+            return Ok(Some(e));
+        }
+        self.entry(key, Format::Csv).map_err(io)
+    }
+
+    /// Every series file, sorted by symbol then timeframe.
+    pub fn scan(&self) -> Result<Vec<FileEntry>, WireError> {
+        let rd = std::fs::read_dir(&self.dir).map_err(|e| {
+            WireError::internal(format!("cannot list {}: {e}", self.dir.display()))
+                .with_hint("is KTRDR_DATA_DIR readable?")
+        })?;
+        let mut out = Vec::new();
+        for ent in rd.flatten() {
+            let name = ent.file_name();
+            let Some((key, format)) = name.to_str().and_then(parse_name) else {
+                continue;
+            };
+            if let Ok(Some(e)) = self.entry(&key, format) {
+                out.push(e);
+            }
+        }
+        out.sort_by(|a, b| (&a.key, a.format.ext()).cmp(&(&b.key, b.format.ext())));
+        // "csv" sorts before "parquet", so a CSV shadowed by a Parquet file sits right before it.
+        for i in 1..out.len() {
+            if out[i].key == out[i - 1].key && out[i - 1].format == Format::Csv {
+                out[i - 1].shadowed = true;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads and decodes a stored file. Blocking and CPU-heavy: call from a blocking thread.
+    pub fn load(&self, entry: &FileEntry) -> Result<Bars, WireError> {
+        let df = match entry.format {
+            Format::Csv => frame::read_csv(&entry.path),
+            Format::Parquet => frame::read_parquet(&entry.path),
+        };
+        let bad = |why: String| {
+            WireError::internal(format!("cannot read {}: {why}", entry.path.display()))
+                .with_hint("fix or remove the file, or re-import the series")
+        };
+        let df = df.map_err(|e| bad(e.to_string()))?;
+        frame::decode(&df, &Zone::Utc).map(|d| d.bars).map_err(bad)
+    }
+
+    /// Atomically replaces the series' file (in `format`) with `bars`.
+    pub fn save(
+        &self,
+        key: &SeriesKey,
+        bars: &Bars,
+        format: Format,
+    ) -> Result<FileEntry, WireError> {
+        let target = self.dir.join(format!("{}.{}", key.stem(), format.ext()));
+        write_atomic(&target, &self.temp_counter, |f| match format {
+            Format::Csv => frame::write_csv(f, bars).map_err(|e| e.to_string()),
+            Format::Parquet => frame::write_parquet(f, bars).map_err(|e| e.to_string()),
+        })?;
+        self.entry(key, format).ok().flatten().ok_or_else(|| {
+            WireError::internal(format!(
+                "{} vanished right after it was written",
+                target.display()
+            ))
+        })
+    }
+
+    /// Removes temporaries left by a daemon that died mid-write. Returns how many.
+    pub fn clean_temporaries(&self) -> usize {
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let mut n = 0;
+        for ent in rd.flatten() {
+            let name = ent.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.starts_with('.')
+                && name.contains(".tmp-")
+                && std::fs::remove_file(ent.path()).is_ok()
+            {
+                tracing::warn!(
+                    file = name,
+                    "removed a temporary file left by an interrupted write"
+                );
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+static EXPORT_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `target` atomically (see the module documentation). The temporary is removed on failure.
+pub fn write_atomic(
+    target: &Path,
+    counter: &AtomicU64,
+    write: impl FnOnce(&mut File) -> Result<(), String>,
+) -> Result<(), WireError> {
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let n = counter.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
+    let fail = |what: &str, e: String| {
+        let _ = std::fs::remove_file(&tmp);
+        WireError::internal(format!("cannot write {}: {what}: {e}", target.display()))
+    };
+    let mut file = File::create_new(&tmp).map_err(|e| {
+        WireError::internal(format!("cannot create a file in {}: {e}", dir.display()))
+            .with_hint("is the directory writable and not full?")
+    })?;
+    write(&mut file).map_err(|e| fail("encoding", e))?;
+    file.sync_all().map_err(|e| fail("fsync", e.to_string()))?;
+    drop(file);
+    std::fs::rename(&tmp, target).map_err(|e| fail("rename", e.to_string()))?;
+    // The rename itself is durable only once the directory is synced.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// [`write_atomic`] for files outside the data directory (exports).
+pub fn write_export(
+    target: &Path,
+    write: impl FnOnce(&mut File) -> Result<(), String>,
+) -> Result<(), WireError> {
+    write_atomic(target, &EXPORT_COUNTER, write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let (k, f) = parse_name("AAPL_1h.csv").unwrap();
+        assert_eq!(
+            (k.symbol.as_str(), k.timeframe, f),
+            ("AAPL", Timeframe::H1, Format::Csv)
+        );
+        let (k, _) = parse_name("BRK_B_1d.parquet").unwrap();
+        assert_eq!(k.symbol, "BRK_B");
+        for bad in [
+            ".AAPL_1h.csv.tmp-1-0",
+            "AAPL_1h.txt",
+            "AAPL.csv",
+            "aapl_1h.csv",
+            "AAPL_60m.csv",
+            ".AAPL_1h.csv",
+        ] {
+            assert!(parse_name(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_cleans_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().to_path_buf());
+        let key = SeriesKey {
+            symbol: "X".into(),
+            timeframe: Timeframe::M1,
+        };
+        let bars = ktrdr_market::synth::generate(&ktrdr_market::synth::Spec {
+            bars: 100,
+            ..Default::default()
+        });
+        let e = store.save(&key, &bars, Format::Parquet).unwrap();
+        assert_eq!(store.load(&e).unwrap(), bars);
+        let failed = write_atomic(&e.path, &AtomicU64::new(0), |_| Err("boom".into()));
+        assert!(failed.is_err());
+        assert_eq!(
+            store.load(&e).unwrap(),
+            bars,
+            "a failed write leaves the old file"
+        );
+        std::fs::write(dir.path().join(".X_1m.parquet.tmp-1-9"), b"junk").unwrap();
+        assert_eq!(store.scan().unwrap().len(), 1);
+        assert_eq!(store.clean_temporaries(), 1);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+}
