@@ -44,6 +44,9 @@ pub enum Command {
     /// Long-running operations: list, show, watch, cancel.
     #[command(subcommand)]
     Ops(OpsCommand),
+    /// Market data: list, show, range, validate, import, export, resample.
+    #[command(subcommand)]
+    Data(crate::commands::data::DataCommand),
 }
 
 #[derive(Subcommand, Debug)]

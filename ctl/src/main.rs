@@ -59,6 +59,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Stats => system::stats(&mut c, json).await?,
         Command::Ping => system::ping(&mut c, json).await?,
         Command::Daemon(DaemonCommand::Stop) => daemon::stop(&mut c, json).await?,
+        Command::Data(cmd) => commands::data::run(&mut c, json, cmd).await?,
         Command::Ops(cmd) => match cmd {
             OpsCommand::List { state, kind, limit } => {
                 ops::list(&mut c, json, state.map(|s| s.to_state()), kind, limit).await?

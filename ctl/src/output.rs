@@ -74,6 +74,24 @@ pub fn timestamp(ms: u64) -> String {
     )
 }
 
+/// UTC wall time of a signed Unix-millisecond timestamp (bars may predate 1970): `YYYY-MM-DD
+/// HH:MM:SS`, with `.mmm` only when there are milliseconds.
+pub fn timestamp_ms(ms: i64) -> String {
+    let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(days);
+    let secs = rem / 1000;
+    let mut s = format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    );
+    if rem % 1000 != 0 {
+        s.push_str(&format!(".{:03}", rem % 1000));
+    }
+    s
+}
+
 /// Howard Hinnant's days-to-civil algorithm; avoids a date crate in the client.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -97,6 +115,8 @@ mod tests {
         assert_eq!(timestamp(0), "1970-01-01 00:00:00");
         assert_eq!(timestamp(1_795_000_000_000), "2026-11-18 11:06:40");
         assert_eq!(timestamp(951_782_400_000), "2000-02-29 00:00:00");
+        assert_eq!(timestamp_ms(-1), "1969-12-31 23:59:59.999");
+        assert_eq!(timestamp_ms(1_747_900_800_000), "2025-05-22 08:00:00");
     }
 
     #[test]
