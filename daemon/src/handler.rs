@@ -34,6 +34,7 @@ pub async fn handle(ctx: Arc<Daemon>, stream: Stream, mut shutdown: Signal) {
         return;
     }
 
+    conn.set_max_frame_len(ktrdr_protocol::frame::HANDSHAKE_MAX_FRAME_LEN);
     let hello = match tokio::time::timeout(ctx.config.handshake_timeout, conn.read_frame()).await {
         Err(_) => {
             counters.protocol_errors.fetch_add(1, Ordering::Relaxed);
@@ -78,6 +79,7 @@ pub async fn handle(ctx: Arc<Daemon>, stream: Stream, mut shutdown: Signal) {
     {
         return;
     }
+    conn.set_max_frame_len(ktrdr_protocol::frame::MAX_FRAME_LEN);
 
     loop {
         let frame = tokio::select! {

@@ -55,8 +55,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Client side of the handshake: says who we are, learns the daemon's pid and version.
     pub async fn client_handshake(&mut self) -> Result<ServerHello, ProtocolError> {
-        self.write_frame(ClientHello::current().to_bytes()).await?;
-        let bytes = self.read_frame().await?.ok_or(ProtocolError::Closed)?;
+        let sent = self.write_frame(ClientHello::current().to_bytes()).await;
+        // A daemon that refuses us (busy, other uid) answers and closes without reading, so our write
+        // may fail with a broken pipe while its explanation already waits in our receive buffer.
+        let bytes = match (self.read_frame().await, sent) {
+            (Ok(Some(bytes)), _) => bytes,
+            (_, Err(e)) => return Err(e),
+            (Ok(None), Ok(())) => return Err(ProtocolError::Closed),
+            (Err(e), Ok(())) => return Err(e),
+        };
         let hello = ServerHello::parse(&bytes)?;
         match hello.status {
             HelloStatus::Ok if hello.protocol == crate::PROTOCOL_VERSION => Ok(hello),
@@ -80,6 +87,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 hello.text
             ))),
         }
+    }
+
+    /// Lowers (or restores) the largest frame this side accepts; see
+    /// [`frame::HANDSHAKE_MAX_FRAME_LEN`].
+    pub fn set_max_frame_len(&mut self, len: usize) {
+        self.framed
+            .codec_mut()
+            .set_max_frame_length(len.min(frame::MAX_FRAME_LEN));
     }
 
     pub fn get_ref(&self) -> &S {
