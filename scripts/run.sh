@@ -40,7 +40,36 @@ else
   done
 fi
 
+# Real sample bars for a fresh data directory: GOOG daily (2004-2013) and EURUSD hourly (2017-2018),
+# as shipped inside the PyPI package `backtesting` (only its wheel is downloaded; nothing is installed).
+seed() {
+  local symbol=$1 timeframe=$2 file=$3
+  if "$ctl" data range "$symbol" "$timeframe" >/dev/null 2>&1; then
+    return 0
+  fi
+  if [[ -z "${seed_dir:-}" ]]; then
+    seed_dir=$(mktemp -d)
+    trap 'rm -rf "$seed_dir"' EXIT
+    echo "==> fetching sample bars (PyPI package backtesting==0.6.6)"
+    if ! python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$seed_dir" backtesting==0.6.6 \
+      || ! python3 -m zipfile -e "$seed_dir"/backtesting-0.6.6-*.whl "$seed_dir/wheel"; then
+      echo "run.sh: could not fetch the sample bars from PyPI; the daemon runs with an empty data directory." >&2
+      echo "  hint: import your own with: ktrdrctl data import FILE --symbol S --timeframe TF" >&2
+      return 1
+    fi
+  fi
+  echo "==> importing $symbol $timeframe"
+  "$ctl" data import "$seed_dir/wheel/backtesting/test/$file" --symbol "$symbol" --timeframe "$timeframe"
+}
+seed GOOG 1d GOOG.csv && seed EURUSD 1h EURUSD.csv || true
+
 echo "==> ktrdrctl health"
 "$ctl" health
+echo
+echo "==> ktrdrctl data list"
+"$ctl" data list
+echo
+echo "==> ktrdrctl data show EURUSD 1h --tail 5"
+"$ctl" data show EURUSD 1h --tail 5 || true
 echo
 echo "ktrdrctl is at $ctl (add $bin to PATH). Try: ktrdrctl ops demo --seconds 3; ktrdrctl stats; scripts/run.sh stop"

@@ -66,7 +66,7 @@ impl Daemon {
             .expect("tempdir");
         let socket = dir.path().join("run").join("ktrdrd.sock");
         let log = dir.path().join("ktrdrd.log");
-        let d = Daemon {
+        Daemon {
             dir,
             socket,
             child: None,
@@ -75,8 +75,7 @@ impl Daemon {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-        };
-        d
+        }
     }
 
     pub fn data_dir(&self) -> PathBuf {

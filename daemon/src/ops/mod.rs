@@ -484,9 +484,11 @@ mod tests {
                 last = id;
             }
         }
-        // The last finish may still be persisting; wait for the live map to drain.
-        for _ in 0..200 {
-            if reg.live_counts() == (0, 0) && reg.lock().live.is_empty() {
+        // The last finishes may still be persisting and pruning; wait for both to settle.
+        for _ in 0..500 {
+            let settled =
+                reg.lock().live.is_empty() && reg.counters.pruned.load(Ordering::Relaxed) == 9_900;
+            if settled {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
