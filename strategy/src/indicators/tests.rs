@@ -1,0 +1,158 @@
+use super::*;
+use ktrdr_market::synth::{Spec, generate};
+
+fn bars(n: usize) -> Bars {
+    generate(&Spec {
+        bars: n,
+        ..Spec::default()
+    })
+}
+
+fn defaults(name: &str) -> Indicator {
+    Indicator::new(name, &[]).unwrap()
+}
+
+fn first_defined(col: &[f64]) -> Option<usize> {
+    col.iter().position(|v| !v.is_nan())
+}
+
+#[test]
+fn names_carry_parameters_and_sub_outputs() {
+    assert_eq!(defaults("rsi").output_names(), ["rsi_14"]);
+    assert_eq!(
+        defaults("MACD").output_names(),
+        ["macd_12_26_9", "macd_12_26_9.signal", "macd_12_26_9.hist"]
+    );
+    assert_eq!(defaults("bollinger_bands").base_name(), "bbands_20_2");
+    assert_eq!(defaults("psar").base_name(), "psar_0.02_0.2");
+    let open = Indicator::new("sma", &[("source".into(), ParamValue::Text("open".into()))]);
+    assert_eq!(open.unwrap().base_name(), "sma_20_open");
+}
+
+#[test]
+fn every_problem_is_reported() {
+    let given = [
+        ("fast_period".to_string(), ParamValue::Int(30)),
+        ("slow_period".to_string(), ParamValue::Float(2.5)),
+        ("colour".to_string(), ParamValue::Text("red".into())),
+    ];
+    let problems = Indicator::new("macd", &given).unwrap_err();
+    let params: Vec<_> = problems.iter().map(|p| p.param.as_deref()).collect();
+    assert_eq!(params, [Some("slow_period"), Some("colour")]);
+    let cross = Indicator::new("macd", &given[..1]).unwrap_err();
+    assert_eq!(cross[0].param.as_deref(), Some("fast_period"));
+    assert!(cross[0].message.contains("less than"), "{cross:?}");
+    assert!(Indicator::new("nope", &[]).is_err());
+    let zero = [("period".to_string(), ParamValue::Int(0))];
+    assert!(Indicator::new("rsi", &zero).is_err());
+}
+
+#[test]
+fn text_parameters_parse_as_numbers() {
+    let given = [("period".to_string(), ParamValue::Text("7".into()))];
+    assert_eq!(Indicator::new("rsi", &given).unwrap().base_name(), "rsi_7");
+}
+
+/// The documented warm-up of each main output, with default parameters.
+#[test]
+fn warm_up_matches_the_documentation() {
+    let expected = [
+        ("sma", 19),
+        ("ema", 19),
+        ("rsi", 14),
+        ("macd", 25),
+        ("bbands", 19),
+        ("atr", 14),
+        ("stochastic", 15),
+        ("williams_r", 13),
+        ("cci", 19),
+        ("roc", 10),
+        ("momentum", 10),
+        ("obv", 0),
+        ("mfi", 14),
+        ("vwap", 19),
+        ("adx", 27),
+        ("aroon", 25),
+        ("donchian", 19),
+        ("keltner", 19),
+        ("psar", 1),
+        ("supertrend", 10),
+        ("cmf", 19),
+        ("ichimoku", 8),
+    ];
+    assert_eq!(expected.len(), registry().len());
+    let b = bars(400);
+    for (name, warm) in expected {
+        let ind = defaults(name);
+        let cols = ind.compute_bars(&b);
+        assert_eq!(cols.len(), ind.output_names().len(), "{name}");
+        assert_eq!(first_defined(&cols[0]), Some(warm), "{name}");
+        for (col, out) in cols.iter().zip(ind.output_names()) {
+            assert_eq!(col.len(), b.len(), "{out}");
+            let from = first_defined(col).unwrap_or(col.len());
+            assert!(col[from..].iter().all(|v| v.is_finite()), "{out} has a hole");
+        }
+    }
+    let macd = defaults("macd").compute_bars(&b);
+    assert_eq!(first_defined(&macd[1]), Some(33));
+    let ichi = defaults("ichimoku").compute_bars(&b);
+    assert_eq!(first_defined(&ichi[3]), Some(51 + 26));
+}
+
+#[test]
+fn forex_volume_gives_nan_never_inf() {
+    let (ts, o, h, l, c, _) = bars(200).into_columns();
+    for fill in [0.0, -1.0] {
+        let v = vec![fill; ts.len()];
+        let fx = Bars::from_columns(ts.clone(), o.clone(), h.clone(), l.clone(), c.clone(), v).unwrap();
+        for name in ["obv", "mfi", "vwap", "cmf"] {
+            let cols = defaults(name).compute_bars(&fx);
+            assert!(cols[0].iter().all(|v| v.is_nan()), "{name} with volume {fill}");
+        }
+    }
+}
+
+#[test]
+fn volume_returning_after_a_gap_is_defined_again() {
+    let (ts, o, h, l, c, mut v) = bars(100).into_columns();
+    v[30..60].iter_mut().for_each(|x| *x = 0.0);
+    let b = Bars::from_columns(ts, o, h, l, c, v).unwrap();
+    let vwap = &defaults("vwap").compute_bars(&b)[0];
+    // Windows of 20 lie wholly inside the gap for rows 49..=59.
+    assert!(vwap[49..60].iter().all(|x| x.is_nan()));
+    assert!(vwap[19..49].iter().all(|x| x.is_finite()));
+    assert!(vwap[60..].iter().all(|x| x.is_finite()));
+}
+
+#[test]
+fn flat_prices_are_defined() {
+    let n = 60;
+    let flat = Bars::from_columns(
+        (0..n as i64).collect(),
+        vec![1.0; n],
+        vec![1.0; n],
+        vec![1.0; n],
+        vec![1.0; n],
+        vec![5.0; n],
+    )
+    .unwrap();
+    let at_end = |name: &str| *defaults(name).compute_bars(&flat)[0].last().unwrap();
+    assert_eq!(at_end("rsi"), 50.0);
+    assert_eq!(at_end("stochastic"), 50.0);
+    assert_eq!(at_end("williams_r"), -50.0);
+    assert_eq!(at_end("cci"), 0.0);
+    assert_eq!(at_end("mfi"), 50.0);
+    assert_eq!(at_end("cmf"), 0.0);
+    assert_eq!(at_end("adx"), 0.0);
+}
+
+#[test]
+fn empty_and_tiny_series_do_not_panic() {
+    for len in [0, 1, 2, 3] {
+        let b = bars(len);
+        for def in registry() {
+            let cols = Indicator::new(def.name, &[]).unwrap().compute_bars(&b);
+            assert!(cols.iter().all(|c| c.len() == len), "{}", def.name);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Trend-following indicators: moving averages, MACD, ADX, Aroon, Parabolic SAR, SuperTrend, Ichimoku.
+
+use super::{Args, Inputs};
+use crate::series::{self, nan, rolling_arg_extreme, rolling_max, rolling_min, shift, wilder, zip};
+
+pub fn sma(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
+    vec![series::sma(&a.source.column(inp), a.period(0))]
+}
+
+pub fn ema(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
+    vec![series::ema(&a.source.column(inp), a.period(0))]
+}
+
+pub fn macd(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
+    let x = a.source.column(inp);
+    let fast = series::ema(&x, a.period(0));
+    let slow = series::ema(&x, a.period(1));
+    let line = zip(&fast, &slow, |f, s| f - s);
+    let signal = series::ema(&line, a.period(2));
+    let hist = zip(&line, &signal, |l, s| l - s);
+    vec![line, signal, hist]
+}
+
+/// Wilder's directional movement: +DM when the high rose more than the low fell, -DM the reverse.
+pub fn adx(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
+    let n = a.period(0);
+    let (h, l) = (inp.high, inp.low);
+    let len = inp.len();
+    let (mut pdm, mut mdm) = (nan(len), nan(len));
+    for i in 1..len {
+        let up = h[i] - h[i - 1];
+        let down = l[i - 1] - l[i];
+        pdm[i] = if up > down && up > 0.0 { up } else { 0.0 };
+        mdm[i] = if down > up && down > 0.0 { down } else { 0.0 };
+    }
+    let tr = wilder(&series::true_range(h, l, inp.close), n);
+    let di = |dm: &[f64]| zip(&wilder(dm, n), &tr, |d, t| if t == 0.0 { 0.0 } else { 100.0 * d / t });
+    let (pdi, mdi) = (di(&pdm), di(&mdm));
+    let dx = zip(&pdi, &mdi, |p, m| {
+        if p + m == 0.0 {
+            0.0
+        } else {
+            100.0 * (p - m).abs() / (p + m)
+        }
+    });
+    vec![wilder(&dx, n), pdi, mdi]
+}
+
+pub fn aroon(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
+    let n = a.period(0);
+    let score = |idx: Vec<Option<usize>>| -> Vec<f64> {
+        idx.iter()
+            .enumerate()
+            .map(|(i, j)| j.map_or(f64::NAN, |j| 100.0 * (n - (i - j)) as f64 / n as f64))
+            .collect()
+    };
+    let up = score(rolling_arg_extreme(inp.high, n + 1, true));
+    let down = score(rolling_arg_extreme(inp.low, n + 1, false));
+    vec![zip(&up, &down, |u, d| u - d), up, down]
+}
+
+/// Wilder's Parabolic SAR. The first trend is up when close[1] >= close[0]; the SAR starts at the
+/// first bar's low (up) or high (down) with that bar's high (low) as the extreme point.
+pub fn psar(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
+    let (step, max_step) = (a.num(0), a.num(1));
+    let (h, l, c) = (inp.high, inp.low, inp.close);
+    let len = inp.len();
+    let mut out = nan(len);
+    if len < 2 {
+        return vec![out];
+    }
+    let mut up = c[1] >= c[0];
+    let mut sar = if up { l[0] } else { h[0] };
+    let mut ep = if up { h[0] } else { l[0] };
+    let mut af = step;
+    for i in 1..len {
+        sar += af * (ep - sar);
+        if up {
+            sar = sar.min(l[i - 1]);
+            if i >= 2 {
+                sar = sar.min(l[i - 2]);
+            }
+            if l[i] < sar {
+                up = false;
+                sar = ep;
+                ep = l[i];
+                af = step;
+            } else if h[i] > ep {
+                ep = h[i];
+                af = (af + step).min(max_step);
+            }
+        } else {
+            sar = sar.max(h[i - 1]);
+            if i >= 2 {
+                sar = sar.max(h[i - 2]);
+            }
+            if h[i] > sar {
+                up = true;
+                sar = ep;
+                ep = h[i];
+                af = step;
+            } else if l[i] < ep {
+                ep = l[i];
+                af = (af + step).min(max_step);
+            }
+        }
+        out[i] = sar;
+    }
+    vec![out]
+}
+
+/// SuperTrend: bands around hl2 that only tighten while the trend lasts; the line is the lower band in
+/// an up trend and the upper band in a down trend. The first defined row starts an up trend.
+pub fn supertrend(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
+    let (n, m) = (a.period(0), a.num(1));
+    let (h, l, c) = (inp.high, inp.low, inp.close);
+    let len = inp.len();
+    let atr = wilder(&series::true_range(h, l, c), n);
+    let (mut line, mut dir) = (nan(len), nan(len));
+    let mut state: Option<(f64, f64, f64)> = None; // (final upper, final lower, direction)
+    for i in 0..len {
+        if atr[i].is_nan() {
+            continue;
+        }
+        let mid = (h[i] + l[i]) / 2.0;
+        let (bu, bl) = (mid + m * atr[i], mid - m * atr[i]);
+        let (fu, fl, d) = match state {
+            None => (bu, bl, 1.0),
+            Some((pu, pl, pd)) => {
+                let fu = if bu < pu || c[i - 1] > pu { bu } else { pu };
+                let fl = if bl > pl || c[i - 1] < pl { bl } else { pl };
+                let d = if c[i] > pu {
+                    1.0
+                } else if c[i] < pl {
+                    -1.0
+                } else {
+                    pd
+                };
+                (fu, fl, d)
+            }
+        };
+        state = Some((fu, fl, d));
+        line[i] = if d > 0.0 { fl } else { fu };
+        dir[i] = d;
+    }
+    vec![line, dir]
+}
+
+pub fn ichimoku(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
+    let (h, l) = (inp.high, inp.low);
+    let mid = |n: usize| zip(&rolling_max(h, n), &rolling_min(l, n), |u, d| (u + d) / 2.0);
+    let tenkan = mid(a.period(0));
+    let kijun = mid(a.period(1));
+    let disp = a.period(3);
+    let senkou_a = shift(&zip(&tenkan, &kijun, |t, k| (t + k) / 2.0), disp);
+    let senkou_b = shift(&mid(a.period(2)), disp);
+    vec![tenkan, kijun, senkou_a, senkou_b]
+}

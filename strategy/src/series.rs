@@ -1,0 +1,242 @@
+//! Column primitives the indicators are built from: rolling windows, seeded exponential averages,
+//! shifts. Every function returns a column as long as its input; a position it cannot define (warm-up,
+//! or a window touching a NaN) is NaN, never zero.
+//!
+//! Exponential averages are seeded the TA-Lib way: the first value is the simple mean of the first
+//! `n` defined inputs, placed at the n-th of them; the recursion `y = (1 - alpha) * y_prev + alpha * x`
+//! runs from there. EMA uses `alpha = 2 / (n + 1)`, Wilder's smoothing `alpha = 1 / n`.
+//! `scripts/reference_indicators.py` implements the same convention in pandas.
+
+use std::collections::VecDeque;
+
+pub fn nan(len: usize) -> Vec<f64> {
+    vec![f64::NAN; len]
+}
+
+/// Sum of the last `n` values; NaN while fewer than `n` values exist or the window holds a NaN.
+pub fn rolling_sum(x: &[f64], n: usize) -> Vec<f64> {
+    let mut out = nan(x.len());
+    if n == 0 {
+        return out;
+    }
+    let (mut sum, mut nans) = (0.0, 0usize);
+    for i in 0..x.len() {
+        if x[i].is_nan() {
+            nans += 1;
+        } else {
+            sum += x[i];
+        }
+        if i >= n {
+            if x[i - n].is_nan() {
+                nans -= 1;
+            } else {
+                sum -= x[i - n];
+            }
+        }
+        if i + 1 >= n && nans == 0 {
+            out[i] = sum;
+        }
+    }
+    out
+}
+
+/// How many of the last `n` values satisfy `pred` (an exact integer count, unlike a float sum, so a
+/// caller can tell "no volume in the window" without rounding noise).
+pub fn rolling_count(x: &[f64], n: usize, pred: impl Fn(f64) -> bool) -> Vec<usize> {
+    let mut out = vec![0; x.len()];
+    let mut count = 0usize;
+    for i in 0..x.len() {
+        count += pred(x[i]) as usize;
+        if i >= n {
+            count -= pred(x[i - n]) as usize;
+        }
+        out[i] = count;
+    }
+    out
+}
+
+pub fn sma(x: &[f64], n: usize) -> Vec<f64> {
+    let mut out = rolling_sum(x, n);
+    let k = n as f64;
+    out.iter_mut().for_each(|v| *v /= k);
+    out
+}
+
+/// Population standard deviation (divisor `n`, TA-Lib's convention) of the last `n` values, computed
+/// in two passes per window: a sliding sum of squares cancels catastrophically on prices like 1.03.
+pub fn rolling_std(x: &[f64], n: usize, mean: &[f64]) -> Vec<f64> {
+    let mut out = nan(x.len());
+    for i in 0..x.len() {
+        let m = mean[i];
+        if m.is_nan() {
+            continue;
+        }
+        let w = &x[i + 1 - n..=i];
+        let ss: f64 = w.iter().map(|v| (v - m) * (v - m)).sum();
+        out[i] = (ss / n as f64).sqrt();
+    }
+    out
+}
+
+/// Exponential average with smoothing `alpha`, seeded by the mean of the first `n` consecutive defined
+/// inputs. A NaN after the seed yields NaN at that row and leaves the state unchanged.
+pub fn ema_seeded(x: &[f64], n: usize, alpha: f64) -> Vec<f64> {
+    let mut out = nan(x.len());
+    if n == 0 {
+        return out;
+    }
+    let mut run = 0;
+    let mut seed_at = None;
+    for (i, v) in x.iter().enumerate() {
+        run = if v.is_nan() { 0 } else { run + 1 };
+        if run == n {
+            seed_at = Some(i);
+            break;
+        }
+    }
+    let Some(e) = seed_at else {
+        return out;
+    };
+    let mut prev = x[e + 1 - n..=e].iter().sum::<f64>() / n as f64;
+    out[e] = prev;
+    for i in e + 1..x.len() {
+        let v = x[i];
+        if v.is_nan() {
+            continue;
+        }
+        prev = (1.0 - alpha) * prev + alpha * v;
+        out[i] = prev;
+    }
+    out
+}
+
+pub fn ema(x: &[f64], n: usize) -> Vec<f64> {
+    ema_seeded(x, n, 2.0 / (n as f64 + 1.0))
+}
+
+pub fn wilder(x: &[f64], n: usize) -> Vec<f64> {
+    ema_seeded(x, n, 1.0 / n as f64)
+}
+
+/// Index of the maximum (`max = true`) or minimum of the last `n` values, the latest one on ties;
+/// `None` during warm-up or when the window holds a NaN. A monotonic deque keeps this O(len).
+pub fn rolling_arg_extreme(x: &[f64], n: usize, max: bool) -> Vec<Option<usize>> {
+    let mut out = vec![None; x.len()];
+    if n == 0 {
+        return out;
+    }
+    let beats = |a: f64, b: f64| if max { a >= b } else { a <= b };
+    let mut dq: VecDeque<usize> = VecDeque::new();
+    let mut nans = 0usize;
+    for i in 0..x.len() {
+        if x[i].is_nan() {
+            nans += 1;
+        } else {
+            while dq.back().is_some_and(|&j| beats(x[i], x[j])) {
+                dq.pop_back();
+            }
+            dq.push_back(i);
+        }
+        if i >= n && x[i - n].is_nan() {
+            nans -= 1;
+        }
+        while dq.front().is_some_and(|&j| j + n <= i) {
+            dq.pop_front();
+        }
+        if i + 1 >= n && nans == 0 {
+            out[i] = dq.front().copied();
+        }
+    }
+    out
+}
+
+pub fn rolling_max(x: &[f64], n: usize) -> Vec<f64> {
+    let idx = rolling_arg_extreme(x, n, true);
+    idx.iter().map(|j| j.map_or(f64::NAN, |j| x[j])).collect()
+}
+
+pub fn rolling_min(x: &[f64], n: usize) -> Vec<f64> {
+    let idx = rolling_arg_extreme(x, n, false);
+    idx.iter().map(|j| j.map_or(f64::NAN, |j| x[j])).collect()
+}
+
+/// `out[i] = x[i - k]`: the value `k` rows earlier, NaN for the first `k` rows.
+pub fn shift(x: &[f64], k: usize) -> Vec<f64> {
+    let mut out = nan(x.len());
+    if k < x.len() {
+        out[k..].copy_from_slice(&x[..x.len() - k]);
+    }
+    out
+}
+
+/// True range: the bar's range widened to the previous close. Undefined on the first bar, which has
+/// no previous close (TA-Lib's convention, so ATR's seed averages bars 1..=n).
+pub fn true_range(high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
+    let mut out = nan(close.len());
+    for i in 1..close.len() {
+        let pc = close[i - 1];
+        out[i] = (high[i] - low[i])
+            .max((high[i] - pc).abs())
+            .max((low[i] - pc).abs());
+    }
+    out
+}
+
+/// Elementwise `f(a, b)`.
+pub fn zip(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-12)
+    }
+
+    #[test]
+    fn sma_has_n_minus_one_undefined_rows() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert!(same(&sma(&x, 3), &[f64::NAN, f64::NAN, 2.0, 3.0, 4.0]));
+    }
+
+    #[test]
+    fn window_touching_nan_is_nan() {
+        let x = [1.0, f64::NAN, 3.0, 4.0, 5.0];
+        assert!(same(&rolling_sum(&x, 2), &[f64::NAN, f64::NAN, f64::NAN, 7.0, 9.0]));
+        assert!(same(&rolling_max(&x, 2), &[f64::NAN, f64::NAN, f64::NAN, 4.0, 5.0]));
+    }
+
+    #[test]
+    fn ema_is_seeded_with_the_mean() {
+        let x = [f64::NAN, 2.0, 4.0, 6.0, 8.0];
+        let e = ema(&x, 2);
+        assert!(same(&e[..3], &[f64::NAN, f64::NAN, 3.0]));
+        let a = 2.0 / 3.0;
+        assert!((e[3] - ((1.0 - a) * 3.0 + a * 6.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn arg_extreme_prefers_the_latest_tie() {
+        let x = [5.0, 3.0, 5.0, 1.0];
+        assert_eq!(rolling_arg_extreme(&x, 3, true), vec![None, None, Some(2), Some(2)]);
+        assert_eq!(rolling_arg_extreme(&x, 3, false), vec![None, None, Some(1), Some(3)]);
+    }
+
+    #[test]
+    fn rolling_std_is_population() {
+        let x = [1.0, 3.0];
+        let m = sma(&x, 2);
+        assert!(same(&rolling_std(&x, 2, &m), &[f64::NAN, 1.0]));
+    }
+
+    #[test]
+    fn shift_moves_forward() {
+        assert!(same(&shift(&[1.0, 2.0, 3.0], 1), &[f64::NAN, 1.0, 2.0]));
+        assert!(same(&shift(&[1.0], 3), &[f64::NAN]));
+    }
+}
