@@ -6,10 +6,9 @@
 //!
 //! It is a test tool: the daemon never depends on it.
 //!
-//! - [`proto`]: the protobuf messages, declared from the documented field numbers.
-//! - [`wire`]: framing.
-//! - [`bars`]: the served series and the date formats of the wire.
-//! - [`server`]: connections and answers.
+//! Modules: [`proto`] declares the protobuf messages from the documented field numbers, [`wire`]
+//! frames them, [`bars`] holds the served series and the wire's date formats, [`server`] runs the
+//! connections and answers.
 
 pub mod bars;
 pub mod proto;

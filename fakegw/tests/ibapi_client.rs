@@ -108,7 +108,7 @@ async fn handshake_contract_head_and_bars() {
         "{}",
         log[0].end
     );
-    assert_eq!(client.server_time().await.unwrap().year() >= 2025, true);
+    assert!(client.server_time().await.unwrap().year() >= 2025);
 }
 
 #[tokio::test]
