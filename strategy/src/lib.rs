@@ -9,9 +9,14 @@
 //! - [`split`]: chronological train / validation / test ranges.
 //! - [`series`]: the rolling and smoothing primitives indicators are made of.
 
+pub mod config;
+pub mod fuzzy;
 pub mod indicators;
+pub mod labels;
 pub mod params;
 pub mod series;
 pub mod source;
+pub mod split;
 
+pub use config::{LoadError, Strategy, load};
 pub use indicators::Indicator;

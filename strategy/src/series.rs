@@ -207,8 +207,14 @@ mod tests {
     #[test]
     fn window_touching_nan_is_nan() {
         let x = [1.0, f64::NAN, 3.0, 4.0, 5.0];
-        assert!(same(&rolling_sum(&x, 2), &[f64::NAN, f64::NAN, f64::NAN, 7.0, 9.0]));
-        assert!(same(&rolling_max(&x, 2), &[f64::NAN, f64::NAN, f64::NAN, 4.0, 5.0]));
+        assert!(same(
+            &rolling_sum(&x, 2),
+            &[f64::NAN, f64::NAN, f64::NAN, 7.0, 9.0]
+        ));
+        assert!(same(
+            &rolling_max(&x, 2),
+            &[f64::NAN, f64::NAN, f64::NAN, 4.0, 5.0]
+        ));
     }
 
     #[test]
@@ -223,8 +229,14 @@ mod tests {
     #[test]
     fn arg_extreme_prefers_the_latest_tie() {
         let x = [5.0, 3.0, 5.0, 1.0];
-        assert_eq!(rolling_arg_extreme(&x, 3, true), vec![None, None, Some(2), Some(2)]);
-        assert_eq!(rolling_arg_extreme(&x, 3, false), vec![None, None, Some(1), Some(3)]);
+        assert_eq!(
+            rolling_arg_extreme(&x, 3, true),
+            vec![None, None, Some(2), Some(2)]
+        );
+        assert_eq!(
+            rolling_arg_extreme(&x, 3, false),
+            vec![None, None, Some(1), Some(3)]
+        );
     }
 
     #[test]

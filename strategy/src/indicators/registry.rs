@@ -20,7 +20,7 @@ impl ParamKind {
 
     pub(crate) fn check(self, v: f64) -> Result<(), &'static str> {
         match self {
-            ParamKind::Period if v.fract() == 0.0 && v >= 1.0 && v <= 1e6 => Ok(()),
+            ParamKind::Period if v.fract() == 0.0 && (1.0..=1e6).contains(&v) => Ok(()),
             ParamKind::Period => Err("must be a whole number of bars from 1 to 1000000"),
             ParamKind::Positive if v.is_finite() && v > 0.0 => Ok(()),
             ParamKind::Positive => Err("must be a number greater than 0"),
@@ -166,7 +166,11 @@ static REGISTRY: &[IndicatorDef] = &[
     },
     IndicatorDef {
         name: "bbands",
-        aliases: &["bollinger_bands", "bollingerbands", "bollingerbandsindicator"],
+        aliases: &[
+            "bollinger_bands",
+            "bollingerbands",
+            "bollingerbandsindicator",
+        ],
         title: "Bollinger Bands: SMA +/- multiplier * population std; width = (upper - lower) / middle; \
                 percent_b = (close - lower) / (upper - lower), 0.5 when the bands touch",
         params: &[
@@ -323,7 +327,11 @@ static REGISTRY: &[IndicatorDef] = &[
     },
     IndicatorDef {
         name: "donchian",
-        aliases: &["donchian_channels", "donchianchannels", "donchianchannelsindicator"],
+        aliases: &[
+            "donchian_channels",
+            "donchianchannels",
+            "donchianchannelsindicator",
+        ],
         title: "Donchian channel: highest high, lowest low and their midpoint (main output)",
         params: &[period("period", 20.0, "window")],
         takes_source: false,
@@ -335,7 +343,11 @@ static REGISTRY: &[IndicatorDef] = &[
     },
     IndicatorDef {
         name: "keltner",
-        aliases: &["keltner_channels", "keltnerchannels", "keltnerchannelsindicator"],
+        aliases: &[
+            "keltner_channels",
+            "keltnerchannels",
+            "keltnerchannelsindicator",
+        ],
         title: "Keltner channel: EMA(period) of close (main output) +/- multiplier * ATR(atr_period)",
         params: &[
             period("period", 20.0, "EMA span"),
@@ -366,7 +378,10 @@ static REGISTRY: &[IndicatorDef] = &[
             if v[0] <= v[1] {
                 Vec::new()
             } else {
-                vec![(0, format!("step ({}) must not exceed max_step ({})", v[0], v[1]))]
+                vec![(
+                    0,
+                    format!("step ({}) must not exceed max_step ({})", v[0], v[1]),
+                )]
             }
         },
     },

@@ -90,7 +90,10 @@ fn warm_up_matches_the_documentation() {
         for (col, out) in cols.iter().zip(ind.output_names()) {
             assert_eq!(col.len(), b.len(), "{out}");
             let from = first_defined(col).unwrap_or(col.len());
-            assert!(col[from..].iter().all(|v| v.is_finite()), "{out} has a hole");
+            assert!(
+                col[from..].iter().all(|v| v.is_finite()),
+                "{out} has a hole"
+            );
         }
     }
     let macd = defaults("macd").compute_bars(&b);
@@ -104,10 +107,14 @@ fn forex_volume_gives_nan_never_inf() {
     let (ts, o, h, l, c, _) = bars(200).into_columns();
     for fill in [0.0, -1.0] {
         let v = vec![fill; ts.len()];
-        let fx = Bars::from_columns(ts.clone(), o.clone(), h.clone(), l.clone(), c.clone(), v).unwrap();
+        let fx =
+            Bars::from_columns(ts.clone(), o.clone(), h.clone(), l.clone(), c.clone(), v).unwrap();
         for name in ["obv", "mfi", "vwap", "cmf"] {
             let cols = defaults(name).compute_bars(&fx);
-            assert!(cols[0].iter().all(|v| v.is_nan()), "{name} with volume {fill}");
+            assert!(
+                cols[0].iter().all(|v| v.is_nan()),
+                "{name} with volume {fill}"
+            );
         }
     }
 }

@@ -34,7 +34,11 @@ pub fn adx(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
         mdm[i] = if down > up && down > 0.0 { down } else { 0.0 };
     }
     let tr = wilder(&series::true_range(h, l, inp.close), n);
-    let di = |dm: &[f64]| zip(&wilder(dm, n), &tr, |d, t| if t == 0.0 { 0.0 } else { 100.0 * d / t });
+    let di = |dm: &[f64]| {
+        zip(&wilder(dm, n), &tr, |d, t| {
+            if t == 0.0 { 0.0 } else { 100.0 * d / t }
+        })
+    };
     let (pdi, mdi) = (di(&pdm), di(&mdm));
     let dx = zip(&pdi, &mdi, |p, m| {
         if p + m == 0.0 {

@@ -14,18 +14,17 @@ pub fn bbands(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
     let percent_b = (0..x.len())
         .map(|i| {
             let w = upper[i] - lower[i];
-            if w == 0.0 {
-                0.5
-            } else {
-                (x[i] - lower[i]) / w
-            }
+            if w == 0.0 { 0.5 } else { (x[i] - lower[i]) / w }
         })
         .collect();
     vec![mid, upper, lower, width, percent_b]
 }
 
 pub fn atr(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
-    vec![wilder(&true_range(inp.high, inp.low, inp.close), a.period(0))]
+    vec![wilder(
+        &true_range(inp.high, inp.low, inp.close),
+        a.period(0),
+    )]
 }
 
 pub fn donchian(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {

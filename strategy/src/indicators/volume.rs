@@ -86,7 +86,11 @@ fn volume_weighted(weighted: &[f64], volume: &[f64], n: usize) -> Vec<f64> {
 
 pub fn vwap(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
     let tp = typical_price(inp);
-    let weighted: Vec<f64> = tp.iter().zip(inp.volume).map(|(&p, &v)| p * clean(v)).collect();
+    let weighted: Vec<f64> = tp
+        .iter()
+        .zip(inp.volume)
+        .map(|(&p, &v)| p * clean(v))
+        .collect();
     vec![volume_weighted(&weighted, inp.volume, a.period(0))]
 }
 
@@ -94,7 +98,11 @@ pub fn cmf(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
     let weighted: Vec<f64> = (0..inp.len())
         .map(|i| {
             let (h, l, c) = (inp.high[i], inp.low[i], inp.close[i]);
-            let mult = if h == l { 0.0 } else { ((c - l) - (h - c)) / (h - l) };
+            let mult = if h == l {
+                0.0
+            } else {
+                ((c - l) - (h - c)) / (h - l)
+            };
             mult * clean(inp.volume[i])
         })
         .collect();

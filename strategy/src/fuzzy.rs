@@ -1,0 +1,222 @@
+//! Fuzzy membership functions: how much a value belongs to a set, in [0, 1].
+//!
+//! Edges are closed: a triangle [a, b, c] is 0 at or beyond a and c and 1 at b. A degenerate edge
+//! (a == b, or b == c) is a vertical shoulder: the value at the peak is 1 and everything beyond the
+//! shoulder is 0, exactly. A NaN input (an indicator's warm-up) gives NaN, never a membership.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Membership {
+    Triangular { a: f64, b: f64, c: f64 },
+    Trapezoidal { a: f64, b: f64, c: f64, d: f64 },
+    Gaussian { mu: f64, sigma: f64 },
+}
+
+impl Membership {
+    pub const KINDS: [&'static str; 3] = ["triangular", "trapezoidal", "gaussian"];
+
+    /// Builds and validates: the right number of finite parameters, ordered corners, sigma > 0.
+    pub fn new(kind: &str, p: &[f64]) -> Result<Self, String> {
+        let want = match kind {
+            "triangular" => 3,
+            "trapezoidal" => 4,
+            "gaussian" => 2,
+            other => {
+                return Err(format!(
+                    "unknown membership type {other:?} (expected one of {})",
+                    Self::KINDS.join(", ")
+                ));
+            }
+        };
+        if p.len() != want {
+            return Err(format!("{kind} takes {want} parameters, got {}", p.len()));
+        }
+        if p.iter().any(|v| !v.is_finite()) {
+            return Err(format!(
+                "{kind} parameters must be finite numbers, got {p:?}"
+            ));
+        }
+        let ordered = p.windows(2).all(|w| w[0] <= w[1]);
+        match kind {
+            "triangular" if ordered => Ok(Membership::Triangular {
+                a: p[0],
+                b: p[1],
+                c: p[2],
+            }),
+            "triangular" => Err(format!("triangular [a, b, c] needs a <= b <= c, got {p:?}")),
+            "trapezoidal" if ordered => Ok(Membership::Trapezoidal {
+                a: p[0],
+                b: p[1],
+                c: p[2],
+                d: p[3],
+            }),
+            "trapezoidal" => Err(format!(
+                "trapezoidal [a, b, c, d] needs a <= b <= c <= d, got {p:?}"
+            )),
+            _ if p[1] > 0.0 => Ok(Membership::Gaussian {
+                mu: p[0],
+                sigma: p[1],
+            }),
+            _ => Err(format!(
+                "gaussian [mu, sigma] needs sigma > 0, got {}",
+                p[1]
+            )),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Membership::Triangular { .. } => "triangular",
+            Membership::Trapezoidal { .. } => "trapezoidal",
+            Membership::Gaussian { .. } => "gaussian",
+        }
+    }
+
+    pub fn degree(&self, x: f64) -> f64 {
+        if x.is_nan() {
+            return f64::NAN;
+        }
+        match *self {
+            Membership::Triangular { a, b, c } => plateau(x, a, b, b, c),
+            Membership::Trapezoidal { a, b, c, d } => plateau(x, a, b, c, d),
+            Membership::Gaussian { mu, sigma } => {
+                let z = (x - mu) / sigma;
+                (-0.5 * z * z).exp()
+            }
+        }
+    }
+
+    /// The membership of every value of a column.
+    pub fn apply(&self, xs: &[f64]) -> Vec<f64> {
+        xs.iter().map(|&x| self.degree(x)).collect()
+    }
+}
+
+/// The trapezoid a-b-c-d (a triangle when b == c). The plateau is tested first so that shoulders
+/// (a == b or c == d) give 1 at the corner rather than a 0/0.
+fn plateau(x: f64, a: f64, b: f64, c: f64, d: f64) -> f64 {
+    if (b..=c).contains(&x) {
+        1.0
+    } else if x <= a || x >= d {
+        0.0
+    } else if x < b {
+        (x - a) / (b - a)
+    } else {
+        (d - x) / (d - c)
+    }
+}
+
+impl fmt::Display for Membership {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Membership::Triangular { a, b, c } => write!(f, "triangular [{a}, {b}, {c}]"),
+            Membership::Trapezoidal { a, b, c, d } => {
+                write!(f, "trapezoidal [{a}, {b}, {c}, {d}]")
+            }
+            Membership::Gaussian { mu, sigma } => write!(f, "gaussian [{mu}, {sigma}]"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn tri(a: f64, b: f64, c: f64) -> Membership {
+        Membership::new("triangular", &[a, b, c]).unwrap()
+    }
+
+    #[test]
+    fn triangle_corners_are_exact() {
+        let t = tri(0.0, 20.0, 35.0);
+        assert_eq!(t.degree(-1.0), 0.0);
+        assert_eq!(t.degree(0.0), 0.0);
+        assert_eq!(t.degree(10.0), 0.5);
+        assert_eq!(t.degree(20.0), 1.0);
+        assert_eq!(t.degree(27.5), 0.5);
+        assert_eq!(t.degree(35.0), 0.0);
+        assert_eq!(t.degree(100.0), 0.0);
+    }
+
+    #[test]
+    fn shoulders_are_vertical() {
+        let left = tri(0.0, 0.0, 10.0);
+        assert_eq!(left.degree(0.0), 1.0);
+        assert_eq!(left.degree(-0.001), 0.0);
+        assert_eq!(left.degree(5.0), 0.5);
+        let right = tri(90.0, 100.0, 100.0);
+        assert_eq!(right.degree(100.0), 1.0);
+        assert_eq!(right.degree(100.001), 0.0);
+        assert_eq!(right.degree(95.0), 0.5);
+        let spike = tri(5.0, 5.0, 5.0);
+        assert_eq!(spike.degree(5.0), 1.0);
+        assert_eq!(spike.degree(5.0001), 0.0);
+    }
+
+    #[test]
+    fn trapezoid_corners_are_exact() {
+        let t = Membership::new("trapezoidal", &[0.0, 10.0, 20.0, 40.0]).unwrap();
+        for (x, m) in [
+            (0.0, 0.0),
+            (5.0, 0.5),
+            (10.0, 1.0),
+            (15.0, 1.0),
+            (20.0, 1.0),
+            (30.0, 0.5),
+            (40.0, 0.0),
+            (41.0, 0.0),
+        ] {
+            assert_eq!(t.degree(x), m, "at {x}");
+        }
+        let shoulders = Membership::new("trapezoidal", &[0.0, 0.0, 20.0, 20.0]).unwrap();
+        assert_eq!(shoulders.degree(0.0), 1.0);
+        assert_eq!(shoulders.degree(20.0), 1.0);
+        assert_eq!(shoulders.degree(20.5), 0.0);
+    }
+
+    #[test]
+    fn gaussian_is_one_at_the_mean() {
+        let g = Membership::new("gaussian", &[50.0, 10.0]).unwrap();
+        assert_eq!(g.degree(50.0), 1.0);
+        assert_eq!(g.degree(60.0), (-0.5f64).exp());
+        assert_eq!(g.degree(40.0), g.degree(60.0));
+    }
+
+    #[test]
+    fn nan_stays_nan() {
+        assert!(tri(0.0, 1.0, 2.0).degree(f64::NAN).is_nan());
+        let g = Membership::new("gaussian", &[0.0, 1.0]).unwrap();
+        assert!(g.degree(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        assert!(Membership::new("triangular", &[3.0, 2.0, 1.0]).is_err());
+        assert!(Membership::new("triangular", &[1.0, 2.0]).is_err());
+        assert!(Membership::new("trapezoidal", &[0.0, 2.0, 1.0, 3.0]).is_err());
+        assert!(Membership::new("gaussian", &[0.0, 0.0]).is_err());
+        assert!(Membership::new("gaussian", &[0.0, -1.0]).is_err());
+        assert!(Membership::new("triangular", &[0.0, f64::NAN, 1.0]).is_err());
+        assert!(Membership::new("bell", &[0.0, 1.0]).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn degrees_lie_in_the_unit_interval(
+            mut p in proptest::collection::vec(-100.0f64..100.0, 4),
+            x in -200.0f64..200.0,
+        ) {
+            p.sort_by(f64::total_cmp);
+            for m in [
+                Membership::new("triangular", &p[..3]).unwrap(),
+                Membership::new("trapezoidal", &p).unwrap(),
+                Membership::new("gaussian", &[p[0], p[1].abs() + 0.1]).unwrap(),
+            ] {
+                let d = m.degree(x);
+                prop_assert!((0.0..=1.0).contains(&d), "{m} at {x} gave {d}");
+            }
+        }
+    }
+}
