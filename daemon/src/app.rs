@@ -7,6 +7,7 @@ use crate::data::DataManager;
 use crate::listener::{self, BindError, Bound};
 use crate::ops::Registry;
 use crate::service::data::DataService;
+use crate::service::ib::IbService;
 use crate::service::operations::OperationsService;
 use crate::service::system::SystemService;
 use crate::shutdown;
@@ -94,6 +95,7 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
             config.data_dir.clone(),
             config.data_cache_bytes,
         )),
+        ib: IbService::new(crate::ib::Gateway::new(config.ib.clone())),
         config,
         started,
         started_ms: crate::time::now_ms(),

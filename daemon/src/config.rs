@@ -41,6 +41,20 @@ pub struct FileConfig {
     pub log: Option<String>,
     pub operations: Option<FileOps>,
     pub data: Option<FileData>,
+    pub ib: Option<FileIb>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileIb {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub client_id: Option<i32>,
+    pub connect_timeout_secs: Option<f64>,
+    pub request_timeout_secs: Option<f64>,
+    pub pacing_scale: Option<f64>,
+    pub use_host_service: Option<bool>,
+    pub host_service_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,6 +100,34 @@ impl OpsConfig {
     }
 }
 
+/// Where IB requests go: this daemon's own gateway connection, or a remote host service.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IbMode {
+    InProcess,
+    HostService { url: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct IbConfig {
+    pub host: String,
+    pub port: u16,
+    pub client_id: i32,
+    /// Bounds the TCP connect and the handshake, which ibapi would wait on forever.
+    pub connect_timeout: Duration,
+    /// Bounds every request; ibapi has no default timeout on contract details or history.
+    pub request_timeout: Duration,
+    /// Multiplies every pacing window: 1 is IB's rules, 0 turns pacing off. Below 1 only for tests
+    /// and benchmarks against a fake gateway; a real gateway would answer with violations.
+    pub pacing_scale: f64,
+    pub mode: IbMode,
+}
+
+impl IbConfig {
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub config_file: Option<PathBuf>,
@@ -100,6 +142,7 @@ pub struct Config {
     pub ops: OpsConfig,
     /// Memory the bar cache may hold; least recently used series are evicted beyond it.
     pub data_cache_bytes: u64,
+    pub ib: IbConfig,
     /// Every setting with its value and source, for `ktrdrctl config`.
     pub settings: Vec<Setting>,
     /// Every environment variable consulted, for service configuration info.
@@ -249,6 +292,73 @@ impl Config {
             )?
             .0;
 
+        let fib = file.ib.unwrap_or_default();
+        let ib_host = b.value(
+            "ib.host",
+            None,
+            "IB_HOST",
+            fib.host,
+            "127.0.0.1".to_string(),
+        )?;
+        let ib_port = b.value("ib.port", None, "IB_PORT", fib.port, 4002u16)?;
+        let ib_client_id = b.value("ib.client_id", None, "IB_CLIENT_ID", fib.client_id, 1i32)?;
+        let ib_connect_timeout = b.secs(
+            "ib.connect_timeout_secs",
+            "KTRDR_IB_CONNECT_TIMEOUT_SECS",
+            fib.connect_timeout_secs,
+            5.0,
+        )?;
+        let ib_request_timeout = b.secs(
+            "ib.request_timeout_secs",
+            "KTRDR_IB_REQUEST_TIMEOUT_SECS",
+            fib.request_timeout_secs,
+            60.0,
+        )?;
+        let pacing_scale: f64 = b.value(
+            "ib.pacing_scale",
+            None,
+            "KTRDR_IB_PACING_SCALE",
+            fib.pacing_scale,
+            1.0,
+        )?;
+        if !(pacing_scale.is_finite() && (0.0..=100.0).contains(&pacing_scale)) {
+            return Err(ConfigError::Value {
+                name: "ib.pacing_scale".into(),
+                value: pacing_scale.to_string(),
+                message: "must be between 0 (pacing off) and 100".into(),
+            });
+        }
+        let use_host_service = b
+            .value(
+                "ib.use_host_service",
+                None,
+                "USE_IB_HOST_SERVICE",
+                fib.use_host_service.map(Flag),
+                Flag(false),
+            )?
+            .0;
+        let host_service_url = b.value(
+            "ib.host_service_url",
+            None,
+            "IB_HOST_SERVICE_URL",
+            fib.host_service_url,
+            String::new(),
+        )?;
+        let ib_mode = if use_host_service {
+            if host_service_url.is_empty() {
+                return Err(ConfigError::Value {
+                    name: "IB_HOST_SERVICE_URL".into(),
+                    value: String::new(),
+                    message: "USE_IB_HOST_SERVICE is on but no host service URL is set".into(),
+                });
+            }
+            IbMode::HostService {
+                url: host_service_url,
+            }
+        } else {
+            IbMode::InProcess
+        };
+
         if max_connections == 0 {
             return Err(ConfigError::Value {
                 name: "max_connections".into(),
@@ -273,6 +383,15 @@ impl Config {
                 limits,
             },
             data_cache_bytes,
+            ib: IbConfig {
+                host: ib_host,
+                port: ib_port,
+                client_id: ib_client_id,
+                connect_timeout: ib_connect_timeout,
+                request_timeout: ib_request_timeout,
+                pacing_scale,
+                mode: ib_mode,
+            },
             settings: b.settings,
             env_read: b.env_read,
         })
@@ -322,6 +441,28 @@ impl FromStr for Limits {
             map.insert(k.trim().to_string(), n);
         }
         Ok(Limits(map))
+    }
+}
+
+/// A yes/no setting: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off` (the predecessor's variables
+/// used all of them).
+#[derive(Debug, Clone, Copy)]
+struct Flag(bool);
+
+impl Display for Flag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for Flag {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Flag(true)),
+            "0" | "false" | "no" | "off" => Ok(Flag(false)),
+            _ => Err("expected true or false".into()),
+        }
     }
 }
 
@@ -526,6 +667,36 @@ mod tests {
         );
         let err = load(&[("KTRDR_DATA_CACHE_BYTES", "lots")], Flags::default()).unwrap_err();
         assert!(err.to_string().contains("KTRDR_DATA_CACHE_BYTES"), "{err}");
+    }
+
+    #[test]
+    fn ib_settings_and_host_service_mode() {
+        let c = load(&[], Flags::default()).unwrap();
+        assert_eq!(c.ib.address(), "127.0.0.1:4002");
+        assert_eq!(c.ib.mode, IbMode::InProcess);
+        let c = load(
+            &[
+                ("IB_HOST", "gw"),
+                ("IB_PORT", "7497"),
+                ("IB_CLIENT_ID", "42"),
+                ("USE_IB_HOST_SERVICE", "true"),
+                ("IB_HOST_SERVICE_URL", "http://host:5001"),
+            ],
+            Flags::default(),
+        )
+        .unwrap();
+        assert_eq!((c.ib.address(), c.ib.client_id), ("gw:7497".into(), 42));
+        assert_eq!(
+            c.ib.mode,
+            IbMode::HostService {
+                url: "http://host:5001".into()
+            }
+        );
+        assert_eq!(source(&c, "ib.use_host_service"), "env");
+        let err = load(&[("USE_IB_HOST_SERVICE", "1")], Flags::default()).unwrap_err();
+        assert!(err.to_string().contains("IB_HOST_SERVICE_URL"), "{err}");
+        let err = load(&[("KTRDR_IB_PACING_SCALE", "-1")], Flags::default()).unwrap_err();
+        assert!(err.to_string().contains("pacing_scale"), "{err}");
     }
 
     #[test]

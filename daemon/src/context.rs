@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::service::Service;
 use crate::service::data::DataService;
+use crate::service::ib::IbService;
 use crate::service::operations::OperationsService;
 use crate::service::system::SystemService;
 use crate::shutdown::Trigger;
@@ -18,12 +19,13 @@ pub struct Daemon {
     pub system: SystemService,
     pub operations: OperationsService,
     pub data: DataService,
+    pub ib: IbService,
 }
 
 impl Daemon {
     /// Every service, in the order `health`, `status` and `stats` list them.
-    pub fn services(&self) -> [&dyn Service; 3] {
-        [&self.system, &self.operations, &self.data]
+    pub fn services(&self) -> [&dyn Service; 4] {
+        [&self.system, &self.operations, &self.data, &self.ib]
     }
 
     pub fn service(&self, name: &str) -> Option<&dyn Service> {

@@ -28,6 +28,7 @@ pub mod config;
 pub mod context;
 pub mod data;
 pub mod handler;
+pub mod ib;
 pub mod listener;
 pub mod notify;
 pub mod ops;

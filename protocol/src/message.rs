@@ -88,6 +88,29 @@ pub enum Request {
         rows: RowLimit,
         save: bool,
     },
+    /// Starts an `ib_load` operation fetching bars from IB into the store; with `follow` the answer
+    /// streams like [`Request::OpsWatch`]. `start`/`end` are UTC dates or times.
+    DataLoad {
+        symbol: String,
+        timeframe: String,
+        mode: LoadMode,
+        start: Option<String>,
+        end: Option<String>,
+        follow: bool,
+    },
+    /// The IB connection: state, server version, pacing budget, last error.
+    IbStatus,
+    /// One cheap round trip to IB (connecting first if needed).
+    IbTest,
+    /// The contract IB resolves a symbol to.
+    IbContract {
+        symbol: String,
+    },
+    /// The earliest bar IB has for a symbol.
+    IbHead {
+        symbol: String,
+        timeframe: String,
+    },
 }
 
 impl Request {
@@ -112,6 +135,11 @@ impl Request {
             | Request::DataImport { .. }
             | Request::DataExport { .. }
             | Request::DataResample { .. } => "data",
+            Request::DataLoad { .. }
+            | Request::IbStatus
+            | Request::IbTest
+            | Request::IbContract { .. }
+            | Request::IbHead { .. } => "ib",
         }
     }
 }
@@ -135,6 +163,10 @@ pub enum Reply {
     DataValidation(ValidationReport),
     DataImported(ImportReport),
     DataExported(ExportReport),
+    IbStatus(IbStatusReport),
+    IbTest(IbTestReport),
+    IbContract(IbContractInfo),
+    IbHead(IbHeadInfo),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -341,3 +341,89 @@ pub struct ExportReport {
     pub rows: u64,
     pub bytes: u64,
 }
+
+/// Which part of history a `data load` fetches from IB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadMode {
+    /// From the last stored bar to `end` (or now).
+    Tail,
+    /// From `start` (or IB's earliest bar) to the first stored bar.
+    Backfill,
+    /// Both.
+    Full,
+    /// Only what is stored; IB is never contacted.
+    Local,
+}
+
+impl LoadMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadMode::Tail => "tail",
+            LoadMode::Backfill => "backfill",
+            LoadMode::Full => "full",
+            LoadMode::Local => "local",
+        }
+    }
+}
+
+/// The daemon's IB connection as `ib status` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IbStatusReport {
+    /// `in_process` or `host_service`.
+    pub mode: String,
+    /// `host:port` of the gateway, or the host-service URL.
+    pub endpoint: String,
+    pub client_id: i32,
+    pub connected: bool,
+    pub server_version: Option<i32>,
+    pub connected_since_ms: Option<u64>,
+    pub connect_attempts: u64,
+    pub reconnects: u64,
+    pub last_error: Option<String>,
+    pub last_error_ms: Option<u64>,
+    /// Historical requests left in the current 10-minute pacing window (BID_ASK counts twice).
+    pub pacing_budget_left: u32,
+    pub pacing_max: u32,
+    pub pacing_window_secs: f64,
+    pub requests: u64,
+    pub errors: u64,
+    pub pacing_waits: u64,
+    pub pacing_violations: u64,
+    pub bars_received: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IbTestReport {
+    pub endpoint: String,
+    pub server_version: Option<i32>,
+    /// The gateway's clock, Unix milliseconds.
+    pub server_time_ms: i64,
+    pub round_trip_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IbContractInfo {
+    pub symbol: String,
+    /// `stock` or `forex`.
+    pub kind: String,
+    pub con_id: i32,
+    pub ib_symbol: String,
+    pub sec_type: String,
+    pub exchange: String,
+    pub primary_exchange: String,
+    pub currency: String,
+    pub local_symbol: String,
+    pub long_name: String,
+    /// What historical loads ask for: `TRADES` or `MIDPOINT`.
+    pub what_to_show: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IbHeadInfo {
+    pub symbol: String,
+    pub timeframe: String,
+    pub what_to_show: String,
+    /// The earliest bar IB has, Unix milliseconds.
+    pub head_ms: i64,
+}

@@ -4,6 +4,7 @@
 mod config;
 mod data;
 mod health;
+mod ib;
 mod ops;
 mod ping;
 mod stats;
@@ -114,6 +115,30 @@ pub async fn dispatch(
             )
             .await?
         }
+        Request::DataLoad {
+            symbol,
+            timeframe,
+            mode,
+            start,
+            end,
+            follow,
+        } => {
+            ib::data_load(
+                ctx,
+                &symbol,
+                &timeframe,
+                mode,
+                start.as_deref(),
+                end.as_deref(),
+                follow,
+                conn,
+            )
+            .await?
+        }
+        Request::IbStatus => Ok(ib::status(ctx)),
+        Request::IbTest => ib::test(ctx).await,
+        Request::IbContract { symbol } => ib::contract(ctx, &symbol).await,
+        Request::IbHead { symbol, timeframe } => ib::head(ctx, &symbol, &timeframe).await,
     };
     let frame = match result {
         Ok(reply) => Response::Reply(reply),

@@ -471,6 +471,42 @@ impl DataManager {
     }
 }
 
+impl DataManager {
+    /// Merges `new` into the series in one atomic write (a new series is stored as Parquet); bars at
+    /// a stored time replace the stored ones. IB loads call it once per segment, so a load that stops
+    /// halfway keeps every segment it finished. Returns the merge counts and the rows stored after.
+    pub async fn merge(
+        self: &Arc<Self>,
+        key: &SeriesKey,
+        new: Bars,
+    ) -> Result<(ktrdr_market::merge::MergeStats, usize), WireError> {
+        let lock = self.write_lock(key);
+        let _guard = lock.lock().await;
+        let me = Arc::clone(self);
+        let k = key.clone();
+        let (entry, merged, stats) = blocking(move || {
+            let (mut old, format) = match me.store.locate(&k)? {
+                Some(e) => (
+                    me.cache
+                        .get(&k, e.stamp)
+                        .map_or_else(|| me.store.load(&e), |b| Ok((*b).clone()))?,
+                    e.format,
+                ),
+                None => (Bars::new(), Format::Parquet),
+            };
+            old.normalize();
+            let mut new = new;
+            new.normalize();
+            let (merged, stats) = ktrdr_market::merge::merge(&old, &new);
+            Ok((me.store.save(&k, &merged, format)?, merged, stats))
+        })
+        .await?;
+        let rows = merged.len();
+        self.cache.insert(key.clone(), entry.stamp, Arc::new(merged));
+        Ok((stats, rows))
+    }
+}
+
 fn key_symbol(raw: &str) -> Result<String, WireError> {
     input::symbol(raw)
 }

@@ -1,0 +1,335 @@
+//! `data load`: historical bars from IB into the store, as an operation (kind `ib_load`).
+//!
+//! The range comes from the mode and what is stored: `tail` from the last stored bar to the end,
+//! `backfill` from `--start` (or IB's head timestamp) to the first stored bar, `full` both, `local`
+//! never touches IB. The range is split into segments IB serves in one answer; each segment is
+//! paced, fetched, and merged into the store at once, so a load that fails or is cancelled keeps
+//! what it fetched and a rerun starts where it stopped.
+
+use super::gateway::{Failure, Gateway, Resolved};
+use super::segments::{self, Segment};
+use crate::data::DataManager;
+use crate::data::input::SeriesKey;
+use crate::ops::OpHandle;
+use ktrdr_market::Timeframe;
+use ktrdr_protocol::WireError;
+use ktrdr_protocol::model::{LoadMode, Progress};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Pacing violations in a row before a segment is given up.
+const MAX_PACING_RETRIES: u32 = 6;
+/// Connection failures in a row before a segment is given up (about a minute with the backoff).
+const MAX_CONNECTION_RETRIES: u32 = 7;
+
+#[derive(Debug, Clone)]
+pub struct LoadParams {
+    pub key: SeriesKey,
+    pub mode: LoadMode,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+}
+
+impl LoadParams {
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "symbol": self.key.symbol,
+            "timeframe": self.key.timeframe.as_str(),
+            "mode": self.mode.as_str(),
+            "start_ms": self.start,
+            "end_ms": self.end,
+        })
+        .to_string()
+    }
+}
+
+struct Tally {
+    done: u64,
+    total: u64,
+    bars: u64,
+    added: u64,
+    replaced: u64,
+    rows: u64,
+    pacing_wait: Duration,
+    retries: u64,
+}
+
+fn progress(h: &OpHandle, t: &Tally, message: String) {
+    let percent = if t.total == 0 {
+        0.0
+    } else {
+        t.done as f64 * 100.0 / t.total as f64
+    };
+    h.progress(Progress {
+        percent,
+        step: t.done,
+        steps: t.total,
+        message,
+        items: t.bars,
+        eta_secs: None,
+    });
+}
+
+/// Waits `d` unless the operation is cancelled first.
+async fn pause(h: &OpHandle, d: Duration) -> Result<(), WireError> {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => Ok(()),
+        _ = h.cancelled() => Err(WireError::cancelled("cancelled by request")),
+    }
+}
+
+/// Runs `f` unless the operation is cancelled first (dropping an IB fetch cancels it at IB).
+async fn or_cancel<T>(h: &OpHandle, f: impl Future<Output = T>) -> Result<T, WireError> {
+    tokio::select! {
+        v = f => Ok(v),
+        _ = h.cancelled() => Err(WireError::cancelled("cancelled by request")),
+    }
+}
+
+/// Retries `f` through connection losses (waiting out the gateway's reconnect backoff) and, when
+/// `pacing` is set, through pacing violations.
+async fn with_retries<T, F, Fut>(
+    gw: &Gateway,
+    h: &OpHandle,
+    t: &mut Tally,
+    what: &str,
+    mut f: F,
+) -> Result<T, WireError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let (mut pacing, mut conn) = (0u32, 0u32);
+    loop {
+        match or_cancel(h, f()).await? {
+            Ok(v) => return Ok(v),
+            Err(Failure::Pacing(m)) if pacing < MAX_PACING_RETRIES => {
+                pacing += 1;
+                t.retries += 1;
+                gw.counters.segment_retries.fetch_add(1, Ordering::Relaxed);
+                // Back off a full identical-request gap, doubling: IB resets its counters slowly.
+                let base = gw
+                    .pacing
+                    .rules()
+                    .identical_gap
+                    .max(Duration::from_millis(50));
+                let d = base * (1 << (pacing - 1).min(4));
+                tracing::warn!(what, message = %m, retry_in_secs = d.as_secs_f64(), "IB pacing violation");
+                progress(
+                    h,
+                    t,
+                    format!(
+                        "IB pacing violation on {what}; retrying in {:.1} s",
+                        d.as_secs_f64()
+                    ),
+                );
+                pause(h, d).await?;
+            }
+            Err(Failure::Connection(e)) if conn < MAX_CONNECTION_RETRIES => {
+                conn += 1;
+                t.retries += 1;
+                gw.counters.segment_retries.fetch_add(1, Ordering::Relaxed);
+                let d = gw.retry_in().max(Duration::from_millis(200));
+                progress(
+                    h,
+                    t,
+                    format!(
+                        "IB connection lost ({}); reconnecting in {:.1} s",
+                        e.message,
+                        d.as_secs_f64()
+                    ),
+                );
+                pause(h, d).await?;
+            }
+            Err(f) => return Err(f.into_wire()),
+        }
+    }
+}
+
+/// The `[start, end)` ranges to fetch for the mode, given what is stored.
+fn ranges(
+    mode: LoadMode,
+    tf: Timeframe,
+    stored: Option<(i64, i64)>,
+    start: i64,
+    end: i64,
+) -> Vec<(i64, i64)> {
+    let step = tf.duration_ms();
+    let mut out = Vec::new();
+    match stored {
+        None => out.push((start, end)),
+        Some((first, last)) => {
+            if matches!(mode, LoadMode::Backfill | LoadMode::Full) {
+                out.push((start, first.min(end)));
+            }
+            if matches!(mode, LoadMode::Tail | LoadMode::Full) {
+                out.push(((last + step).max(start), end));
+            }
+        }
+    }
+    out.retain(|(a, b)| a < b);
+    out
+}
+
+pub async fn run(
+    p: LoadParams,
+    gw: Arc<Gateway>,
+    data: Arc<DataManager>,
+    h: OpHandle,
+) -> Result<String, WireError> {
+    let key = p.key.clone();
+    let stored = match data.load(&key).await {
+        Ok(l) => l.bars.first_ts().zip(l.bars.last_ts()),
+        Err(e) if e.kind == ktrdr_protocol::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let mut t = Tally {
+        done: 0,
+        total: 0,
+        bars: 0,
+        added: 0,
+        replaced: 0,
+        rows: 0,
+        pacing_wait: Duration::ZERO,
+        retries: 0,
+    };
+    if p.mode == LoadMode::Local {
+        let rows = data.load(&key).await.map(|l| l.bars.len()).unwrap_or(0);
+        return Ok(serde_json::json!({
+            "symbol": key.symbol, "timeframe": key.timeframe.as_str(), "mode": "local",
+            "segments": 0, "bars_received": 0, "rows_after": rows,
+            "first_ms": stored.map(|s| s.0), "last_ms": stored.map(|s| s.1),
+            "note": "local mode: IB was not contacted",
+        })
+        .to_string());
+    }
+    progress(
+        &h,
+        &t,
+        format!("resolving the IB contract for {}", key.symbol),
+    );
+    let sym = key.symbol.clone();
+    let resolved: Resolved =
+        with_retries(&gw, &h, &mut t, "contract details", || gw.resolve(&sym)).await?;
+    let end = p.end.unwrap_or_else(|| crate::time::now_ms() as i64);
+    let needs_head = p.start.is_none();
+    let head = if needs_head {
+        progress(&h, &t, "asking IB for the earliest available bar".into());
+        Some(with_retries(&gw, &h, &mut t, "head timestamp", || gw.head(&resolved)).await?)
+    } else {
+        None
+    };
+    // Never ask for bars before IB has any: such requests only burn pacing budget.
+    let start = match (p.start, head) {
+        (Some(s), _) => s,
+        (None, Some(hd)) => key.timeframe.bucket_start(hd),
+        (None, None) => end,
+    };
+    let plan: Vec<Segment> = ranges(p.mode, key.timeframe, stored, start, end)
+        .into_iter()
+        .flat_map(|(a, b)| segments::split(a, b, key.timeframe))
+        .collect();
+    t.total = plan.len() as u64;
+    progress(&h, &t, format!("{} segments to fetch", plan.len()));
+    for seg in plan {
+        h.check()?;
+        let ask = Gateway::ask(&resolved, key.timeframe, &seg);
+        let (done, total, bars_so_far) = (t.done, t.total, t.bars);
+        let tf = key.timeframe;
+        let bars = with_retries(&gw, &h, &mut t, "a segment", || {
+            let ask = ask.clone();
+            let (gw, h, resolved) = (Arc::clone(&gw), h.clone(), resolved.clone());
+            async move {
+                let waited = gw
+                    .pacing
+                    .acquire(&ask, |d| {
+                        gw.counters.pacing_waits.fetch_add(1, Ordering::Relaxed);
+                        h.progress(Progress {
+                            percent: if total == 0 {
+                                0.0
+                            } else {
+                                done as f64 * 100.0 / total as f64
+                            },
+                            step: done,
+                            steps: total,
+                            message: format!(
+                                "waiting {:.0} s for IB pacing",
+                                d.as_secs_f64().ceil()
+                            ),
+                            items: bars_so_far,
+                            eta_secs: None,
+                        });
+                    })
+                    .await;
+                gw.bars(&resolved, tf, seg).await.map(|b| (b, waited))
+            }
+        })
+        .await;
+        let (bars, waited) = bars?;
+        t.pacing_wait += waited;
+        let n = bars.len() as u64;
+        if n > 0 {
+            let (stats, rows) = data.merge(&key, bars).await?;
+            t.added += stats.added as u64;
+            t.replaced += stats.replaced as u64;
+            t.rows = rows as u64;
+        }
+        t.done += 1;
+        t.bars += n;
+        progress(
+            &h,
+            &t,
+            format!(
+                "segment {}/{} ({} .. {}): {n} bars",
+                t.done,
+                t.total,
+                ktrdr_market::time::format_iso(seg.start),
+                ktrdr_market::time::format_iso(seg.end)
+            ),
+        );
+    }
+    let after = data.load(&key).await.ok();
+    Ok(serde_json::json!({
+        "symbol": key.symbol,
+        "timeframe": key.timeframe.as_str(),
+        "mode": p.mode.as_str(),
+        "contract": format!("{} {} {}", resolved.contract.symbol, resolved.contract.security_type, resolved.contract.exchange),
+        "segments": t.total,
+        "bars_received": t.bars,
+        "added": t.added,
+        "replaced": t.replaced,
+        "rows_after": after.as_ref().map(|l| l.bars.len()).unwrap_or(0),
+        "first_ms": after.as_ref().and_then(|l| l.bars.first_ts()),
+        "last_ms": after.as_ref().and_then(|l| l.bars.last_ts()),
+        "pacing_wait_secs": t.pacing_wait.as_secs_f64(),
+        "retries": t.retries,
+    })
+    .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_per_mode() {
+        let tf = Timeframe::H1;
+        let h = tf.duration_ms();
+        let stored = Some((100 * h, 200 * h));
+        assert_eq!(
+            ranges(LoadMode::Tail, tf, stored, 0, 300 * h),
+            vec![(201 * h, 300 * h)]
+        );
+        assert_eq!(
+            ranges(LoadMode::Backfill, tf, stored, 0, 300 * h),
+            vec![(0, 100 * h)]
+        );
+        assert_eq!(
+            ranges(LoadMode::Full, tf, stored, 0, 300 * h),
+            vec![(0, 100 * h), (201 * h, 300 * h)]
+        );
+        assert_eq!(ranges(LoadMode::Tail, tf, None, 5, 9), vec![(5, 9)]);
+        assert!(ranges(LoadMode::Tail, tf, stored, 0, 150 * h).is_empty());
+    }
+}

@@ -1,0 +1,198 @@
+//! The `ib` service: the daemon's IB Gateway connection, its pacing, and historical loads.
+
+use super::metrics::RequestMetrics;
+use super::{BoxFuture, Service};
+use crate::config::IbMode;
+use crate::ib::Gateway;
+use ktrdr_protocol::model::{EnvVar, HealthStatus, IbStatusReport, ServiceHealth, ServiceInfo};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Every variable the IB configuration reads, for `ktrdrctl status`.
+const ENV: [&str; 8] = [
+    "IB_HOST",
+    "IB_PORT",
+    "IB_CLIENT_ID",
+    "USE_IB_HOST_SERVICE",
+    "IB_HOST_SERVICE_URL",
+    "KTRDR_IB_CONNECT_TIMEOUT_SECS",
+    "KTRDR_IB_REQUEST_TIMEOUT_SECS",
+    "KTRDR_IB_PACING_SCALE",
+];
+
+pub struct IbService {
+    pub gateway: Arc<Gateway>,
+    metrics: RequestMetrics,
+}
+
+impl IbService {
+    pub fn new(gateway: Arc<Gateway>) -> Self {
+        IbService {
+            gateway,
+            metrics: RequestMetrics::new(),
+        }
+    }
+
+    fn mode(&self) -> (&'static str, String) {
+        let cfg = self.gateway.config();
+        match &cfg.mode {
+            IbMode::InProcess => ("in_process", cfg.address()),
+            IbMode::HostService { url } => ("host_service", url.clone()),
+        }
+    }
+
+    pub fn report(&self) -> IbStatusReport {
+        let st = self.gateway.status();
+        let c = &self.gateway.counters;
+        let rules = self.gateway.pacing.rules();
+        let (mode, endpoint) = self.mode();
+        IbStatusReport {
+            mode: mode.into(),
+            endpoint,
+            client_id: self.gateway.config().client_id,
+            connected: st.connected,
+            server_version: st.server_version,
+            connected_since_ms: st.connected_since_ms,
+            connect_attempts: st.attempts,
+            reconnects: st.reconnects,
+            last_error: st.last_error,
+            last_error_ms: st.last_error_ms,
+            pacing_budget_left: self.gateway.pacing.budget_left(),
+            pacing_max: rules.max_in_window,
+            pacing_window_secs: rules.window.as_secs_f64(),
+            requests: c.requests.load(Ordering::Relaxed),
+            errors: c.errors.load(Ordering::Relaxed),
+            pacing_waits: c.pacing_waits.load(Ordering::Relaxed),
+            pacing_violations: c.pacing_violations.load(Ordering::Relaxed),
+            bars_received: c.bars_received.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Service for IbService {
+    fn name(&self) -> &'static str {
+        "ib"
+    }
+
+    fn info(&self) -> ServiceInfo {
+        let cfg = self.gateway.config();
+        let (mode, endpoint) = self.mode();
+        let mut settings = BTreeMap::new();
+        settings.insert("client_id".into(), cfg.client_id.to_string());
+        settings.insert(
+            "connect_timeout_secs".into(),
+            cfg.connect_timeout.as_secs_f64().to_string(),
+        );
+        settings.insert(
+            "request_timeout_secs".into(),
+            cfg.request_timeout.as_secs_f64().to_string(),
+        );
+        settings.insert("pacing_scale".into(), cfg.pacing_scale.to_string());
+        settings.insert("ibapi".into(), "5.5.0".into());
+        if let IbMode::HostService { .. } = cfg.mode {
+            settings.insert(
+                "host_service".into(),
+                "configured but not built yet: IB requests fail as unavailable".into(),
+            );
+        }
+        ServiceInfo {
+            name: self.name().into(),
+            mode: if mode == "in_process" {
+                "local".into()
+            } else {
+                "host-service".into()
+            },
+            endpoint: Some(if mode == "in_process" {
+                format!("tcp:{endpoint}")
+            } else {
+                endpoint
+            }),
+            env: ENV
+                .iter()
+                .map(|n| EnvVar {
+                    name: n.to_string(),
+                    value: std::env::var(n).ok(),
+                })
+                .collect(),
+            settings,
+        }
+    }
+
+    /// IB being down never makes the daemon unhealthy: local data is still served. A connected
+    /// gateway is checked with a server-time round trip; a disconnected one is not dialled here.
+    fn health(&self) -> BoxFuture<'_, ServiceHealth> {
+        Box::pin(async move {
+            let st = self.gateway.status();
+            let (_, endpoint) = self.mode();
+            let (status, detail) = if let IbMode::HostService { url } = &self.gateway.config().mode
+            {
+                (
+                    HealthStatus::Degraded,
+                    format!("host-service mode ({url}) is not built yet; IB requests fail"),
+                )
+            } else if st.connected {
+                match tokio::time::timeout(Duration::from_secs(2), self.gateway.server_time()).await
+                {
+                    Ok(Ok(_)) => (
+                        HealthStatus::Ok,
+                        format!(
+                            "connected to {endpoint}, server version {}",
+                            st.server_version.unwrap_or_default()
+                        ),
+                    ),
+                    Ok(Err(f)) => (HealthStatus::Degraded, f.into_wire().message),
+                    Err(_) => (
+                        HealthStatus::Degraded,
+                        format!("{endpoint} did not answer within 2 s"),
+                    ),
+                }
+            } else if let Some(e) = st.last_error {
+                (
+                    HealthStatus::Degraded,
+                    format!("not connected to {endpoint}: {e}"),
+                )
+            } else {
+                (
+                    HealthStatus::Ok,
+                    format!("not connected yet; connects to {endpoint} at the first IB request"),
+                )
+            };
+            ServiceHealth {
+                name: self.name().into(),
+                status,
+                detail,
+            }
+        })
+    }
+
+    fn metrics(&self) -> &RequestMetrics {
+        &self.metrics
+    }
+
+    fn counters(&self) -> BTreeMap<String, u64> {
+        let r = self.report();
+        [
+            ("connected", u64::from(r.connected)),
+            ("connect_attempts", r.connect_attempts),
+            ("reconnects", r.reconnects),
+            ("requests", r.requests),
+            ("errors", r.errors),
+            ("pacing_waits", r.pacing_waits),
+            ("pacing_violations", r.pacing_violations),
+            ("pacing_budget_left", u64::from(r.pacing_budget_left)),
+            ("bars_received", r.bars_received),
+            (
+                "segment_retries",
+                self.gateway
+                    .counters
+                    .segment_retries
+                    .load(Ordering::Relaxed),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
