@@ -9,7 +9,9 @@
 //! - [`split`]: chronological train / validation / test ranges.
 //! - [`series`]: the rolling and smoothing primitives indicators are made of.
 
+pub mod align;
 pub mod config;
+pub mod features;
 pub mod fuzzy;
 pub mod indicators;
 pub mod labels;
