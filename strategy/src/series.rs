@@ -14,24 +14,32 @@ pub fn nan(len: usize) -> Vec<f64> {
 }
 
 /// Sum of the last `n` values; NaN while fewer than `n` values exist or the window holds a NaN.
+/// A window of zeros sums to exactly 0: a sliding sum would leave rounding residue (1e-17) once the
+/// non-zero values have left it, and callers test for "no flow" with `== 0`.
 pub fn rolling_sum(x: &[f64], n: usize) -> Vec<f64> {
     let mut out = nan(x.len());
     if n == 0 {
         return out;
     }
-    let (mut sum, mut nans) = (0.0, 0usize);
+    let (mut sum, mut nans, mut nonzero) = (0.0, 0usize, 0usize);
     for i in 0..x.len() {
         if x[i].is_nan() {
             nans += 1;
         } else {
             sum += x[i];
+            nonzero += (x[i] != 0.0) as usize;
         }
         if i >= n {
-            if x[i - n].is_nan() {
+            let old = x[i - n];
+            if old.is_nan() {
                 nans -= 1;
             } else {
-                sum -= x[i - n];
+                sum -= old;
+                nonzero -= (old != 0.0) as usize;
             }
+        }
+        if nonzero == 0 {
+            sum = 0.0;
         }
         if i + 1 >= n && nans == 0 {
             out[i] = sum;
@@ -62,20 +70,25 @@ pub fn sma(x: &[f64], n: usize) -> Vec<f64> {
     out
 }
 
-/// Population standard deviation (divisor `n`, TA-Lib's convention) of the last `n` values, computed
-/// in two passes per window: a sliding sum of squares cancels catastrophically on prices like 1.03.
-pub fn rolling_std(x: &[f64], n: usize, mean: &[f64]) -> Vec<f64> {
-    let mut out = nan(x.len());
-    for i in 0..x.len() {
-        let m = mean[i];
+/// Mean and population standard deviation (divisor `n`, TA-Lib's convention) of the last `n` values,
+/// both computed in two passes per window: a sliding sum of squares cancels catastrophically on
+/// prices like 1.03, and a sliding mean's rounding shows in %B near the lower band.
+pub fn rolling_mean_std(x: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut mean, mut sd) = (nan(x.len()), nan(x.len()));
+    if n == 0 {
+        return (mean, sd);
+    }
+    for i in n - 1..x.len() {
+        let w = &x[i + 1 - n..=i];
+        let m = w.iter().sum::<f64>() / n as f64;
         if m.is_nan() {
             continue;
         }
-        let w = &x[i + 1 - n..=i];
         let ss: f64 = w.iter().map(|v| (v - m) * (v - m)).sum();
-        out[i] = (ss / n as f64).sqrt();
+        mean[i] = m;
+        sd[i] = (ss / n as f64).sqrt();
     }
-    out
+    (mean, sd)
 }
 
 /// Exponential average with smoothing `alpha`, seeded by the mean of the first `n` consecutive defined
@@ -205,6 +218,12 @@ mod tests {
     }
 
     #[test]
+    fn a_window_of_zeros_sums_to_exactly_zero() {
+        let x = [0.1, 0.2, 0.0, 0.0];
+        assert_eq!(rolling_sum(&x, 2)[3], 0.0);
+    }
+
+    #[test]
     fn window_touching_nan_is_nan() {
         let x = [1.0, f64::NAN, 3.0, 4.0, 5.0];
         assert!(same(
@@ -241,9 +260,9 @@ mod tests {
 
     #[test]
     fn rolling_std_is_population() {
-        let x = [1.0, 3.0];
-        let m = sma(&x, 2);
-        assert!(same(&rolling_std(&x, 2, &m), &[f64::NAN, 1.0]));
+        let (m, sd) = rolling_mean_std(&[1.0, 3.0], 2);
+        assert!(same(&m, &[f64::NAN, 2.0]));
+        assert!(same(&sd, &[f64::NAN, 1.0]));
     }
 
     #[test]

@@ -1,13 +1,12 @@
 //! Volatility and channel indicators: Bollinger Bands, ATR, Donchian, Keltner.
 
 use super::{Args, Inputs};
-use crate::series::{self, rolling_max, rolling_min, rolling_std, true_range, wilder, zip};
+use crate::series::{self, rolling_max, rolling_mean_std, rolling_min, true_range, wilder, zip};
 
 pub fn bbands(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
     let (n, k) = (a.period(0), a.num(1));
     let x = a.source.column(inp);
-    let mid = series::sma(&x, n);
-    let sd = rolling_std(&x, n, &mid);
+    let (mid, sd) = rolling_mean_std(&x, n);
     let upper = zip(&mid, &sd, |m, s| m + k * s);
     let lower = zip(&mid, &sd, |m, s| m - k * s);
     let width = zip(&zip(&upper, &lower, |u, l| u - l), &mid, |w, m| w / m);
