@@ -6,11 +6,13 @@
 //! - [`fuzzy`]: membership functions.
 //! - [`features`]: fuzzy columns, lags and multi-timeframe alignment into a feature matrix.
 //! - [`labels`]: ZigZag and forward-return training labels (they look ahead, by design).
+//! - [`dataset`]: features, labels and split together, for training.
 //! - [`split`]: chronological train / validation / test ranges.
 //! - [`series`]: the rolling and smoothing primitives indicators are made of.
 
 pub mod align;
 pub mod config;
+pub mod dataset;
 pub mod features;
 pub mod fuzzy;
 pub mod indicators;
