@@ -38,7 +38,7 @@ pub enum Command {
     Stats,
     /// One round trip to the daemon.
     Ping,
-    /// Control the daemon process.
+    /// Control the daemon process, or install it as a service.
     #[command(subcommand)]
     Daemon(DaemonCommand),
     /// Long-running operations: list, show, watch, cancel.
@@ -47,12 +47,65 @@ pub enum Command {
     /// Market data: list, show, range, validate, import, export, resample.
     #[command(subcommand)]
     Data(crate::commands::data::DataCommand),
+    /// Print shell completions on stdout (no daemon needed).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout (no daemon needed).
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum DaemonCommand {
     /// Stop the daemon gracefully (as SIGTERM does).
     Stop,
+    /// Write service files (systemd or launchd), completions and man page (no daemon needed).
+    Install(InstallArgs),
+    /// Remove what `daemon install` wrote, keeping data and logs (no daemon needed).
+    Uninstall(UninstallArgs),
+}
+
+/// Where `daemon install` and `daemon uninstall` work.
+#[derive(Args, Debug, Clone)]
+pub struct TargetArgs {
+    /// systemd units (the default on Linux).
+    #[arg(long, conflicts_with = "launchd")]
+    pub systemd: bool,
+    /// A launchd agent (the default on macOS).
+    #[arg(long)]
+    pub launchd: bool,
+    /// System-wide systemd units running as a dedicated `ktrdr` user, under /etc (needs root).
+    #[arg(long, conflicts_with = "launchd")]
+    pub system: bool,
+    /// Work under DIR instead of $HOME (or / with --system), ignoring XDG_* variables. For packaging
+    /// and tests.
+    #[arg(long, value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+    /// Print what would change and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Directory holding ktrdrd (default: the directory of this ktrdrctl).
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
+    /// Also run the printed systemctl/launchctl commands to load and start the service.
+    #[arg(long, conflicts_with_all = ["prefix", "dry_run"])]
+    pub enable: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct UninstallArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// First stop and disable the service with systemctl/launchctl.
+    #[arg(long, conflicts_with_all = ["prefix", "dry_run"])]
+    pub disable: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -33,6 +33,13 @@ impl From<WireError> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
+    // Local commands never connect, so they work with no daemon running (and need no runtime).
+    if let Some(result) = run_local(&cli) {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report(Failure::Error(e), json),
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return report(Failure::Error(WireError::internal(format!("cannot start: {e}"))), json),
@@ -40,6 +47,18 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => report(f, json),
+    }
+}
+
+/// Commands that only touch this machine: service files, completions, the man page.
+fn run_local(cli: &Cli) -> Option<Result<(), WireError>> {
+    use commands::install;
+    match &cli.command {
+        Command::Completions { shell } => Some(install::completions(*shell)),
+        Command::Man => Some(install::man()),
+        Command::Daemon(DaemonCommand::Install(args)) => Some(install::install(args, cli.json)),
+        Command::Daemon(DaemonCommand::Uninstall(args)) => Some(install::uninstall(args, cli.json)),
+        _ => None,
     }
 }
 
@@ -59,6 +78,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Stats => system::stats(&mut c, json).await?,
         Command::Ping => system::ping(&mut c, json).await?,
         Command::Daemon(DaemonCommand::Stop) => daemon::stop(&mut c, json).await?,
+        // Handled by `run_local` before any connection is made.
+        Command::Completions { .. }
+        | Command::Man
+        | Command::Daemon(DaemonCommand::Install(_) | DaemonCommand::Uninstall(_)) => {}
         Command::Data(cmd) => commands::data::run(&mut c, json, cmd).await?,
         Command::Ops(cmd) => match cmd {
             OpsCommand::List { state, kind, limit } => {
