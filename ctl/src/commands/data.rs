@@ -77,6 +77,20 @@ pub enum DataCommand {
         #[arg(long)]
         save: bool,
     },
+    /// Fetch bars from Interactive Brokers into the store, as an operation (kind ib_load).
+    /// tail: last stored bar to --end (or now); backfill: --start (or IB's earliest bar) to the
+    /// first stored bar; full: both; local: IB is not contacted. Each segment is stored as it
+    /// arrives, so a failed or cancelled load keeps its progress and a rerun resumes.
+    Load {
+        symbol: String,
+        timeframe: String,
+        #[arg(long, value_enum, default_value_t = crate::commands::ib::ModeArg::Tail)]
+        mode: crate::commands::ib::ModeArg,
+        #[command(flatten)]
+        window: WindowArgs,
+        #[command(flatten)]
+        follow: crate::cli::FollowArgs,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -137,6 +151,15 @@ impl ExportFormatArg {
 
 pub async fn run(c: &mut Client, json: bool, cmd: DataCommand) -> Result<(), Failure> {
     match cmd {
+        DataCommand::Load {
+            symbol,
+            timeframe,
+            mode,
+            window,
+            follow,
+        } => {
+            crate::commands::ib::load(c, json, symbol, timeframe, mode, window, follow.detach).await
+        }
         DataCommand::List => list(c, json).await,
         DataCommand::Show {
             symbol,

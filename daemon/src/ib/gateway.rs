@@ -127,6 +127,12 @@ impl Gateway {
         lock(&self.status).clone()
     }
 
+    /// Whether a connection ever came up: a load only waits for reconnects to a gateway that was
+    /// there, and fails at once (with the reason) when IB was never reachable.
+    pub fn has_connected(&self) -> bool {
+        lock(&self.status).ever_connected
+    }
+
     /// Time until the next connection attempt is allowed (zero: now).
     pub fn retry_in(&self) -> Duration {
         lock(&self.status)

@@ -126,7 +126,7 @@ where
                 );
                 pause(h, d).await?;
             }
-            Err(Failure::Connection(e)) if conn < MAX_CONNECTION_RETRIES => {
+            Err(Failure::Connection(e)) if conn < MAX_CONNECTION_RETRIES && gw.has_connected() => {
                 conn += 1;
                 t.retries += 1;
                 gw.counters.segment_retries.fetch_add(1, Ordering::Relaxed);
