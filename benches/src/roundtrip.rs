@@ -180,7 +180,7 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let prepared = app::prepare(config).unwrap_or_else(|e| panic!("{}", e.message));
+        let prepared = app::prepare(config, None).unwrap_or_else(|e| panic!("{}", e.message));
         let trigger = prepared.daemon.shutdown.clone();
         let server = tokio::spawn(app::serve(prepared));
 

@@ -47,9 +47,6 @@ pub enum Command {
     /// Market data: list, show, range, validate, import, export, resample.
     #[command(subcommand)]
     Data(crate::commands::data::DataCommand),
-    /// Interactive Brokers: connection status, a test round trip, contracts, earliest bars.
-    #[command(subcommand)]
-    Ib(crate::commands::ib::IbCommand),
     /// Print shell completions on stdout (no daemon needed).
     Completions {
         #[arg(value_enum)]

@@ -12,6 +12,7 @@ use crate::service::operations::OperationsService;
 use crate::service::system::SystemService;
 use crate::shutdown;
 use ktrdr_protocol::ErrorKind;
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -53,7 +54,8 @@ pub struct Prepared {
 }
 
 /// Everything up to (not including) accepting connections. Must run inside a tokio runtime.
-pub fn prepare(config: Config) -> Result<Prepared, StartError> {
+/// `inherited` is the socket from [`listener::take_inherited`], taken before the runtime started.
+pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, StartError> {
     let started = Instant::now();
     for dir in [&config.data_dir, &config.state_dir] {
         std::fs::create_dir_all(dir).map_err(|e| StartError {
@@ -62,8 +64,8 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
             hint: Some("set KTRDR_DATA_DIR / KTRDR_STATE_DIR to writable directories".into()),
         })?;
     }
-    let bound = match listener::activated(&config.socket)? {
-        Some(b) => b,
+    let bound = match inherited {
+        Some(fd) => listener::adopt(fd, &config.socket)?,
         None => listener::bind(&config.socket)?,
     };
     let state_lock = match lock_state_dir(&config.state_dir) {

@@ -66,8 +66,10 @@ impl Bound {
     }
 }
 
-/// A socket passed by the service manager (LISTEN_FDS/LISTEN_PID), if any.
-pub fn activated(path: &Path) -> Result<Option<Bound>, BindError> {
+/// Takes the socket passed by the service manager (LISTEN_FDS/LISTEN_PID), if any. Call it before
+/// any other thread exists: `listenfd` clears those variables from the environment, which is only
+/// sound while the process is single-threaded.
+pub fn take_inherited() -> Result<Option<OwnedFd>, BindError> {
     let mut fds = listenfd::ListenFd::from_env();
     if fds.len() == 0 {
         return Ok(None);
@@ -76,7 +78,11 @@ pub fn activated(path: &Path) -> Result<Option<Bound>, BindError> {
         .take_unix_listener(0)
         .map_err(|e| BindError::Activation(format!("fd 3 is not a listening Unix socket: {e}")))?
         .ok_or_else(|| BindError::Activation("LISTEN_FDS set but fd 3 was already taken".into()))?;
-    let fd: OwnedFd = std_listener.into();
+    Ok(Some(std_listener.into()))
+}
+
+/// Adopts an inherited listening socket into the runtime. Never unlinks it later.
+pub fn adopt(fd: OwnedFd, path: &Path) -> Result<Bound, BindError> {
     let listener = Listener::try_from(fd)
         .map_err(|e| BindError::Activation(format!("cannot adopt fd 3: {e}")))?;
     // The manager's socket may be at another path than our configuration says; report what we have.
@@ -86,13 +92,13 @@ pub fn activated(path: &Path) -> Result<Option<Bound>, BindError> {
         .ok()
         .and_then(|a| a.as_pathname().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf());
-    Ok(Some(Bound {
+    Ok(Bound {
         listener,
         path: actual,
         activated: true,
         created: None,
         _lock: None,
-    }))
+    })
 }
 
 pub fn bind(path: &Path) -> Result<Bound, BindError> {

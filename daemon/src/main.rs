@@ -61,6 +61,17 @@ fn main() -> ExitCode {
     }
     init_logging(&config.log);
 
+    // Before the runtime's threads exist: taking it edits the environment.
+    let inherited = match ktrdr_daemon::listener::take_inherited() {
+        Ok(fd) => fd,
+        Err(e) => {
+            return fail(
+                ktrdr_protocol::ErrorKind::Configuration,
+                &e.to_string(),
+                Some("check the service manager's socket unit"),
+            );
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,7 +86,7 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let prepared = match app::prepare(config) {
+        let prepared = match app::prepare(config, inherited) {
             Ok(p) => p,
             Err(e) => return fail(e.kind, &e.message, e.hint.as_deref()),
         };

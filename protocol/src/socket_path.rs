@@ -1,6 +1,7 @@
 //! Where the daemon's socket is. Both binaries resolve it the same way:
 //! `--socket PATH`, else `$KTRDR_SOCKET`, else `$XDG_RUNTIME_DIR/ktrdr/ktrdrd.sock`, else
-//! `$TMPDIR/ktrdr-<uid>/ktrdrd.sock` (a per-user directory the daemon creates with mode 0700).
+//! `$TMPDIR/ktrdr-<uid>/ktrdrd.sock` (a per-user directory the daemon creates with mode 0700); on
+//! macOS `~/Library/Application Support/ktrdr/run/ktrdrd.sock` instead, where the LaunchAgent puts it.
 
 use std::path::PathBuf;
 
@@ -44,12 +45,29 @@ pub fn resolve(flag: Option<PathBuf>) -> (PathBuf, Source) {
 pub fn default_path(xdg_runtime_dir: Option<String>) -> PathBuf {
     match xdg_runtime_dir.filter(|d| !d.is_empty()) {
         Some(dir) => PathBuf::from(dir).join("ktrdr").join("ktrdrd.sock"),
-        None => {
-            // SAFETY: getuid has no preconditions and cannot fail.
-            let uid = unsafe { libc::getuid() };
-            std::env::temp_dir()
-                .join(format!("ktrdr-{uid}"))
-                .join("ktrdrd.sock")
-        }
+        None => fallback_path(),
     }
+}
+
+/// macOS has no XDG_RUNTIME_DIR, and a LaunchAgent may see another $TMPDIR than a login shell; the
+/// per-user Application Support directory is the one both agree on (and `launchd/` uses).
+#[cfg(target_os = "macos")]
+fn fallback_path() -> PathBuf {
+    match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        Some(home) => PathBuf::from(home).join("Library/Application Support/ktrdr/run/ktrdrd.sock"),
+        None => temp_fallback(),
+    }
+}
+
+#[cfg(not(target_os = "macos"))]
+fn fallback_path() -> PathBuf {
+    temp_fallback()
+}
+
+fn temp_fallback() -> PathBuf {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    std::env::temp_dir()
+        .join(format!("ktrdr-{uid}"))
+        .join("ktrdrd.sock")
 }

@@ -2,7 +2,6 @@
 
 pub mod daemon;
 pub mod data;
-pub mod ib;
 pub mod install;
 pub mod ops;
 pub mod system;

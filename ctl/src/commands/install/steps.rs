@@ -66,7 +66,7 @@ pub fn after_install(layout: &Layout) -> Plan {
             let socket = layout.root.join("Library/Application Support/ktrdr/run/ktrdrd.sock");
             let mut notes = vec![
                 format!(
-                    "ktrdrctl finds the agent's socket through KTRDR_SOCKET; add to your shell profile: export KTRDR_SOCKET={}",
+                    "the agent listens on {}, ktrdrctl's default on macOS; no KTRDR_SOCKET needed",
                     shell_word(&socket.display().to_string())
                 ),
                 format!("to reload after a reinstall: `launchctl bootout {}/{AGENT_LABEL}` first", gui_domain()),
