@@ -11,6 +11,7 @@ use ktrdr_market::{Bars, Timeframe};
 use crate::align::{closed_bar_index, gather};
 use crate::config::Strategy;
 use crate::indicators::Inputs;
+use crate::parallel::par_map;
 use crate::series::shift;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,27 +48,19 @@ pub enum FeatureError {
     NotNormal(Timeframe),
 }
 
-/// Every indicator output for one series, named (`rsi_14`, `macd_12_26_9.signal`, ...).
+/// Every indicator's outputs for one series, in the strategy's order (indicators in parallel).
 pub fn indicator_columns(strategy: &Strategy, bars: &Bars) -> Vec<Vec<Vec<f64>>> {
     let inp = Inputs::from_bars(bars);
-    strategy
-        .indicators
-        .iter()
-        .map(|si| si.indicator.compute(&inp))
-        .collect()
+    par_map(&strategy.indicators, |si| si.indicator.compute(&inp))
 }
 
 /// The fuzzy membership columns (`rsi_oversold`, ...) for one series, in the strategy's order.
 pub fn fuzzy_columns(strategy: &Strategy, bars: &Bars) -> Vec<(String, Vec<f64>)> {
     let outputs = indicator_columns(strategy, bars);
-    strategy
-        .fuzzy
-        .iter()
-        .map(|f| {
-            let x = &outputs[f.indicator][f.output];
-            (f.column(), f.membership.apply(x))
-        })
-        .collect()
+    par_map(&strategy.fuzzy, |f| {
+        let x = &outputs[f.indicator][f.output];
+        (f.column(), f.membership.apply(x))
+    })
 }
 
 /// Builds the feature matrix on the base timeframe's rows from one series per strategy timeframe.
@@ -90,15 +83,21 @@ pub fn build(
             return Err(FeatureError::NotNormal(tf));
         }
         let idx = (tf != base_tf).then(|| closed_bar_index(base.ts(), base_tf, b.ts(), tf));
-        for (name, col) in fuzzy_columns(strategy, b) {
-            let col = match &idx {
-                Some(idx) => gather(&col, idx),
-                None => col,
-            };
+        let mut fuzzy = fuzzy_columns(strategy, b);
+        if let Some(idx) = &idx {
+            fuzzy = par_map(&fuzzy, |(name, col)| (name.clone(), gather(col, idx)));
+        }
+        // Lags of each fuzzy column, built in parallel.
+        let lags = par_map(&fuzzy, |(_, col)| {
+            (1..=strategy.lookback)
+                .map(|k| shift(col, k))
+                .collect::<Vec<_>>()
+        });
+        for ((name, col), lags) in fuzzy.into_iter().zip(lags) {
             let name = strategy.column_name(tf, &name);
-            for k in 1..=strategy.lookback {
-                names.push(format!("{name}_lag_{k}"));
-                columns.push(shift(&col, k));
+            for (k, lag) in lags.into_iter().enumerate() {
+                names.push(format!("{name}_lag_{}", k + 1));
+                columns.push(lag);
             }
             let at = names.len() - strategy.lookback;
             names.insert(at, name);

@@ -17,6 +17,7 @@ pub mod features;
 pub mod fuzzy;
 pub mod indicators;
 pub mod labels;
+pub mod parallel;
 pub mod params;
 pub mod series;
 pub mod source;

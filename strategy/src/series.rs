@@ -7,8 +7,6 @@
 //! runs from there. EMA uses `alpha = 2 / (n + 1)`, Wilder's smoothing `alpha = 1 / n`.
 //! `scripts/reference_indicators.py` implements the same convention in pandas.
 
-use std::collections::VecDeque;
-
 pub fn nan(len: usize) -> Vec<f64> {
     vec![f64::NAN; len]
 }
@@ -135,50 +133,69 @@ pub fn wilder(x: &[f64], n: usize) -> Vec<f64> {
 /// `None` during warm-up or when the window holds a NaN. A monotonic deque keeps this O(len).
 pub fn rolling_arg_extreme(x: &[f64], n: usize, max: bool) -> Vec<Option<usize>> {
     let mut out = vec![None; x.len()];
-    if n == 0 {
-        return out;
-    }
-    let beats = |a: f64, b: f64| if max { a >= b } else { a <= b };
-    let mut dq: VecDeque<usize> = VecDeque::new();
-    let mut nans = 0usize;
-    for i in 0..x.len() {
-        if x[i].is_nan() {
-            nans += 1;
-        } else {
-            while dq.back().is_some_and(|&j| beats(x[i], x[j])) {
-                dq.pop_back();
-            }
-            dq.push_back(i);
-        }
-        if i >= n && x[i - n].is_nan() {
-            nans -= 1;
-        }
-        while dq.front().is_some_and(|&j| j + n <= i) {
-            dq.pop_front();
-        }
-        if i + 1 >= n && nans == 0 {
-            out[i] = dq.front().copied();
-        }
+    if max {
+        extremes::<true>(x, n, |i, j| out[i] = Some(j));
+    } else {
+        extremes::<false>(x, n, |i, j| out[i] = Some(j));
     }
     out
 }
 
 pub fn rolling_max(x: &[f64], n: usize) -> Vec<f64> {
-    let idx = rolling_arg_extreme(x, n, true);
-    idx.iter().map(|j| j.map_or(f64::NAN, |j| x[j])).collect()
+    let mut out = nan(x.len());
+    extremes::<true>(x, n, |i, j| out[i] = x[j]);
+    out
 }
 
 pub fn rolling_min(x: &[f64], n: usize) -> Vec<f64> {
-    let idx = rolling_arg_extreme(x, n, false);
-    idx.iter().map(|j| j.map_or(f64::NAN, |j| x[j])).collect()
+    let mut out = nan(x.len());
+    extremes::<false>(x, n, |i, j| out[i] = x[j]);
+    out
+}
+
+/// Calls `emit(i, j)` for every row `i` whose window of `n` is defined, with `j` the index of the
+/// window's extreme. The deque is a ring of indices sized to the window (it never holds more), and
+/// the direction is a const parameter so the comparison compiles to one instruction.
+fn extremes<const MAX: bool>(x: &[f64], n: usize, mut emit: impl FnMut(usize, usize)) {
+    if n == 0 {
+        return;
+    }
+    let beats = |a: f64, b: f64| if MAX { a >= b } else { a <= b };
+    // A power of two, so wrapping is a mask rather than a division.
+    let mask = (n + 1).next_power_of_two() - 1;
+    let mut ring = vec![0usize; mask + 1];
+    let (mut head, mut len) = (0usize, 0usize);
+    let mut nans = 0usize;
+    for i in 0..x.len() {
+        let v = x[i];
+        if v.is_nan() {
+            nans += 1;
+        } else {
+            while len > 0 && beats(v, x[ring[(head + len - 1) & mask]]) {
+                len -= 1;
+            }
+            ring[(head + len) & mask] = i;
+            len += 1;
+        }
+        if i >= n && x[i - n].is_nan() {
+            nans -= 1;
+        }
+        while len > 0 && ring[head] + n <= i {
+            head = (head + 1) & mask;
+            len -= 1;
+        }
+        if i + 1 >= n && nans == 0 && len > 0 {
+            emit(i, ring[head]);
+        }
+    }
 }
 
 /// `out[i] = x[i - k]`: the value `k` rows earlier, NaN for the first `k` rows.
 pub fn shift(x: &[f64], k: usize) -> Vec<f64> {
-    let mut out = nan(x.len());
-    if k < x.len() {
-        out[k..].copy_from_slice(&x[..x.len() - k]);
-    }
+    let k = k.min(x.len());
+    let mut out = Vec::with_capacity(x.len());
+    out.resize(k, f64::NAN);
+    out.extend_from_slice(&x[..x.len() - k]);
     out
 }
 
