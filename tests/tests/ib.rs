@@ -441,3 +441,39 @@ fn client_id_clash_and_a_silent_gateway_give_clear_errors() {
     );
     assert!(started.elapsed() < Duration::from_secs(4));
 }
+
+/// `cargo test -p ktrdr-tests --test ib -- --ignored --nocapture bench_`: a year of 1-minute bars
+/// (365 segments) with pacing off, end to end: IB wire, decoding, and the per-segment merge.
+#[test]
+#[ignore]
+fn bench_large_backfill_without_pacing() {
+    let rt = runtime();
+    let days = 365;
+    let s = series(days, 60, 7.0);
+    let mut lib = Library::default();
+    lib.insert("BENCH", "1m", s.clone());
+    let gw = rt.block_on(FakeGateway::start(lib)).unwrap();
+    let d = daemon_for(gw.port(), &[("KTRDR_IB_PACING_SCALE", "0")]);
+    let started = Instant::now();
+    let r = load(
+        &d,
+        &[
+            "BENCH",
+            "1m",
+            "--mode",
+            "backfill",
+            "--start",
+            &iso(T0),
+            "--end",
+            &iso(T0 + days * DAY),
+        ],
+    );
+    let secs = started.elapsed().as_secs_f64();
+    let bars = r["bars_received"].as_u64().unwrap();
+    assert_eq!(bars as usize, s.bars().len());
+    println!(
+        "backfill: {bars} bars in {} segments, {secs:.2} s end to end, {:.0} bars/s",
+        r["segments"],
+        bars as f64 / secs
+    );
+}
