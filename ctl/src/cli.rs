@@ -47,6 +47,18 @@ pub enum Command {
     /// Market data: list, show, range, validate, import, export, resample.
     #[command(subcommand)]
     Data(crate::commands::data::DataCommand),
+    /// Interactive Brokers: connection status, a test round trip, contracts, earliest bars.
+    #[command(subcommand)]
+    Ib(crate::commands::ib::IbCommand),
+    /// Strategy files: list a directory, validate one, show what it resolves to.
+    #[command(subcommand)]
+    Strategies(crate::commands::strategy::StrategiesCommand),
+    /// Technical indicators: the catalogue, and computing them over a stored series.
+    #[command(subcommand)]
+    Indicators(crate::commands::strategy::IndicatorsCommand),
+    /// Fuzzy membership columns of a strategy over a stored series.
+    #[command(subcommand)]
+    Fuzzy(crate::commands::strategy::FuzzyCommand),
     /// Print shell completions on stdout (no daemon needed).
     Completions {
         #[arg(value_enum)]

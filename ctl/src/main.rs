@@ -83,6 +83,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         | Command::Man
         | Command::Daemon(DaemonCommand::Install(_) | DaemonCommand::Uninstall(_)) => {}
         Command::Data(cmd) => commands::data::run(&mut c, json, cmd).await?,
+        Command::Strategies(cmd) => commands::strategy::strategies(&mut c, json, cmd).await?,
+        Command::Indicators(cmd) => commands::strategy::indicators(&mut c, json, cmd).await?,
+        Command::Fuzzy(cmd) => commands::strategy::fuzzy(&mut c, json, cmd).await?,
+        Command::Ib(cmd) => commands::ib::run(&mut c, json, cmd).await?,
         Command::Ops(cmd) => match cmd {
             OpsCommand::List { state, kind, limit } => {
                 ops::list(&mut c, json, state.map(|s| s.to_state()), kind, limit).await?

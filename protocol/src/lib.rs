@@ -10,6 +10,7 @@
 //!   non-terminal frames (progress, chunks) and exactly one terminal frame (a reply or an error).
 //! - [`error`]: typed errors, their hints and the client's exit codes.
 //! - [`model`]: the payload types (health, stats, configuration, operations).
+//! - [`strategy`]: the payloads of the strategy, indicator and fuzzy commands.
 //! - [`connection`]: [`Connection`], framing plus encoding over any async byte stream.
 //! - [`socket_path`]: where the daemon's socket lives, resolved the same way by both binaries.
 //!
@@ -24,6 +25,7 @@ pub mod handshake;
 pub mod message;
 pub mod model;
 pub mod socket_path;
+pub mod strategy;
 
 pub use connection::Connection;
 pub use error::{ErrorKind, ProtocolError, WireError};

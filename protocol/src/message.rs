@@ -5,6 +5,7 @@
 
 use crate::error::WireError;
 use crate::model::*;
+use crate::strategy::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,6 +112,35 @@ pub enum Request {
         symbol: String,
         timeframe: String,
     },
+    /// Every strategy file (`*.yaml`, `*.yml`) in a directory on the daemon's machine, validated.
+    StrategiesList {
+        dir: String,
+    },
+    /// Validates and resolves a strategy file (an absolute path on the daemon's machine).
+    StrategyShow {
+        path: String,
+    },
+    /// The indicator registry: names, parameters with defaults, outputs, warm-up.
+    IndicatorsList,
+    /// Computes indicators (`rsi:period=14`, `macd`, ...) over a series; computed on the whole
+    /// series so the window's first rows are past warm-up, then cut to the window.
+    IndicatorsCompute {
+        symbol: String,
+        timeframe: String,
+        indicators: Vec<String>,
+        start: Option<String>,
+        end: Option<String>,
+        rows: RowLimit,
+    },
+    /// The fuzzy membership columns of a strategy file's sets over a series.
+    FuzzyCompute {
+        symbol: String,
+        timeframe: String,
+        strategy: String,
+        start: Option<String>,
+        end: Option<String>,
+        rows: RowLimit,
+    },
 }
 
 impl Request {
@@ -140,6 +170,12 @@ impl Request {
             | Request::IbTest
             | Request::IbContract { .. }
             | Request::IbHead { .. } => "ib",
+            // Computations on stored series and files beside them: counted with the data service.
+            Request::StrategiesList { .. }
+            | Request::StrategyShow { .. }
+            | Request::IndicatorsList
+            | Request::IndicatorsCompute { .. }
+            | Request::FuzzyCompute { .. } => "data",
         }
     }
 }
@@ -167,6 +203,10 @@ pub enum Reply {
     IbTest(IbTestReport),
     IbContract(IbContractInfo),
     IbHead(IbHeadInfo),
+    Strategies(StrategyList),
+    Strategy(StrategyReport),
+    Indicators(IndicatorCatalog),
+    Columns(ColumnTable),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,6 +2,8 @@
 
 pub mod daemon;
 pub mod data;
+pub mod ib;
 pub mod install;
 pub mod ops;
+pub mod strategy;
 pub mod system;

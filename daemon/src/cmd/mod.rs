@@ -10,6 +10,7 @@ mod ping;
 mod stats;
 mod status;
 mod stop;
+mod strategy;
 
 use crate::context::Daemon;
 use interprocess::os::unix::uds_local_socket::tokio::Stream;
@@ -139,6 +140,31 @@ pub async fn dispatch(
         Request::IbTest => ib::test(ctx).await,
         Request::IbContract { symbol } => ib::contract(ctx, &symbol).await,
         Request::IbHead { symbol, timeframe } => ib::head(ctx, &symbol, &timeframe).await,
+        Request::StrategiesList { dir } => strategy::list(dir).await,
+        Request::StrategyShow { path } => strategy::show(path).await,
+        Request::IndicatorsList => Ok(strategy::catalog()),
+        Request::IndicatorsCompute {
+            symbol,
+            timeframe,
+            indicators,
+            start,
+            end,
+            rows,
+        } => {
+            let (s, e) = (start.as_deref(), end.as_deref());
+            strategy::compute_indicators(ctx, &symbol, &timeframe, indicators, s, e, rows).await
+        }
+        Request::FuzzyCompute {
+            symbol,
+            timeframe,
+            strategy: file,
+            start,
+            end,
+            rows,
+        } => {
+            let (s, e) = (start.as_deref(), end.as_deref());
+            strategy::compute_fuzzy(ctx, &symbol, &timeframe, file, s, e, rows).await
+        }
     };
     let frame = match result {
         Ok(reply) => Response::Reply(reply),
