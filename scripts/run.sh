@@ -22,6 +22,9 @@ if [[ "${1:-}" == "stop" ]]; then
   exec "$ctl" daemon stop
 fi
 
+# libtorch for tch: PyPI torch in .venv-torch (idempotent), and the environment torch-sys builds with.
+eval "$(bash scripts/setup-torch.sh)"
+
 echo "==> building ktrdrd and ktrdrctl (release)"
 cargo build --release --locked -p ktrdr-daemon -p ktrdr-ctl
 

@@ -8,6 +8,9 @@ if [[ -x scripts/system-deps.sh || -f scripts/system-deps.sh ]]; then
   bash scripts/system-deps.sh
 fi
 
+# libtorch for tch: PyPI torch in .venv-torch (idempotent), and the environment torch-sys builds with.
+eval "$(bash scripts/setup-torch.sh)"
+
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 

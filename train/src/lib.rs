@@ -1,0 +1,26 @@
+//! Neuro-fuzzy model training with libtorch (through `tch`).
+//!
+//! - [`options`]: training options from the strategy file (optimizer, schedule, class weights, seed).
+//! - [`model`]: the MLP (with a symbol embedding for several symbols).
+//! - [`samples`]: feature rows and labels as flat arrays, split chronologically per symbol.
+//! - [`trainer`]: the loop (progress, cancellation, early stopping, learning-rate schedules).
+//! - [`metrics`]: loss, accuracy, per-class precision / recall / F1, confusion matrix.
+//! - [`store`]: the on-disk model store, written atomically.
+//! - [`pipeline`]: a whole run from bars to a saved model, and predictions from a stored one.
+//! - [`device`]: CPU or CUDA, and the torch version built against.
+//!
+//! Linking this crate links libtorch (~210 ms at process start): only the daemon depends on it.
+
+pub mod device;
+pub mod metrics;
+pub mod model;
+pub mod options;
+pub mod pipeline;
+pub mod rng;
+pub mod samples;
+pub mod store;
+pub mod trainer;
+
+pub use pipeline::{Plan, Prediction, plan, predict, run};
+pub use store::{Metadata, ModelStore};
+pub use trainer::{Progress, TrainError};
