@@ -502,7 +502,8 @@ impl DataManager {
         })
         .await?;
         let rows = merged.len();
-        self.cache.insert(key.clone(), entry.stamp, Arc::new(merged));
+        self.cache
+            .insert(key.clone(), entry.stamp, Arc::new(merged));
         Ok((stats, rows))
     }
 }
