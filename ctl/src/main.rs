@@ -40,9 +40,17 @@ fn main() -> ExitCode {
             Err(e) => report(Failure::Error(e), json),
         };
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
-        Err(e) => return report(Failure::Error(WireError::internal(format!("cannot start: {e}"))), json),
+        Err(e) => {
+            return report(
+                Failure::Error(WireError::internal(format!("cannot start: {e}"))),
+                json,
+            );
+        }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -64,7 +72,11 @@ fn run_local(cli: &Cli) -> Option<Result<(), WireError>> {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     if !(cli.timeout.is_finite() && cli.timeout > 0.0 && cli.timeout <= 86_400.0) {
-        return Err(WireError::validation(format!("--timeout must be between 0 and 86400 seconds, got {}", cli.timeout)).into());
+        return Err(WireError::validation(format!(
+            "--timeout must be between 0 and 86400 seconds, got {}",
+            cli.timeout
+        ))
+        .into());
     }
     let timeout = Duration::from_secs_f64(cli.timeout);
     let (socket, _) = ktrdr_protocol::socket_path::resolve(cli.socket.clone());
@@ -94,9 +106,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             OpsCommand::Show { id } => ops::show(&mut c, json, id).await?,
             OpsCommand::Watch { id } => ops::watch(&mut c, json, id).await?,
             OpsCommand::Cancel { id } => ops::cancel(&mut c, json, id).await?,
-            OpsCommand::Demo { seconds, steps, fail_at, follow } => {
-                ops::demo(&mut c, json, seconds, steps, fail_at, follow.detach).await?
-            }
+            OpsCommand::Demo {
+                seconds,
+                steps,
+                fail_at,
+                follow,
+            } => ops::demo(&mut c, json, seconds, steps, fail_at, follow.detach).await?,
         },
     }
     Ok(())
@@ -111,10 +126,14 @@ fn report(f: Failure, json: bool) -> ExitCode {
                 eprintln!("ktrdrctl: interrupted");
             } else {
                 eprintln!("ktrdrctl: detached from operation {id}; it keeps running in the daemon");
-                eprintln!("  hint: `ktrdrctl ops watch {id}` to follow it again, `ktrdrctl ops cancel {id}` to stop it");
+                eprintln!(
+                    "  hint: `ktrdrctl ops watch {id}` to follow it again, `ktrdrctl ops cancel {id}` to stop it"
+                );
             }
             if json {
-                output::print_json_line(&serde_json::json!({"event": "detached", "operation_id": id}));
+                output::print_json_line(
+                    &serde_json::json!({"event": "detached", "operation_id": id}),
+                );
             }
             ExitCode::from(130)
         }
