@@ -2,6 +2,7 @@
 """The strategy benchmark's pandas side: the same feature pipeline as strategy/src/bin/bench_strategy.rs
 (10 indicators, their fuzzy sets, lags 2) on the bars in the CSV given as argument, written the way a
 pandas user would (vectorised rolling/ewm; the indicator formulas of scripts/reference_indicators.py).
+Indicators are float64; the feature columns float32, as in the Rust matrix.
 
 Prints one JSON line: {"seconds": best of --runs, "columns": feature columns, "checksum": sum of every
 defined feature value}. Reading the CSV is not timed; neither is the Rust side's bar generation.
@@ -59,7 +60,8 @@ def pipeline(df):
         x = ref.compute(df, name, params)[output]
         for set_name, (kind, p) in sets.items():
             col = f"{key}_{set_name}"
-            m = pd.Series(membership(x, kind, p), index=df.index)
+            # float32, as the Rust matrix: the network's input dtype.
+            m = pd.Series(membership(x, kind, p).astype(np.float32), index=df.index)
             cols[col] = m
             for k in range(1, LOOKBACK + 1):
                 cols[f"{col}_lag_{k}"] = m.shift(k)
@@ -76,7 +78,7 @@ def main():
         t = time.perf_counter()
         features = pipeline(df)
         best = min(best, time.perf_counter() - t)
-    checksum = float(np.nansum(features.to_numpy()))
+    checksum = float(np.nansum(features.to_numpy(dtype=np.float64)))
     print(json.dumps({"seconds": best, "columns": features.shape[1], "checksum": checksum}))
 
 

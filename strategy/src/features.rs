@@ -5,21 +5,25 @@
 //! applied to the indicator output it names. Coarser timeframes are then aligned onto the base rows
 //! with [`crate::align`] (only bars already closed), and lags are taken on the base rows:
 //! `{col}_lag_{k}` is the value `k` base rows earlier.
+//!
+//! The matrix holds `f32`: it is the network's input dtype, membership degrees in [0, 1] need no more
+//! than f32's seven digits, and at a million rows and dozens of columns half the memory is most of
+//! the cost (the pipeline is bound by writing fresh pages, not by arithmetic). Indicator and fuzzy
+//! columns on their own ([`indicator_columns`], [`fuzzy_columns`]) stay `f64`.
 
 use ktrdr_market::{Bars, Timeframe};
 
-use crate::align::{closed_bar_index, gather};
+use crate::align::closed_bar_index;
 use crate::config::Strategy;
 use crate::indicators::Inputs;
 use crate::parallel::par_map;
-use crate::series::shift;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureMatrix {
     /// The base timeframe's open times, one per row.
     pub ts: Vec<i64>,
     pub names: Vec<String>,
-    pub columns: Vec<Vec<f64>>,
+    pub columns: Vec<Vec<f32>>,
 }
 
 impl FeatureMatrix {
@@ -27,7 +31,7 @@ impl FeatureMatrix {
         self.ts.len()
     }
 
-    pub fn column(&self, name: &str) -> Option<&[f64]> {
+    pub fn column(&self, name: &str) -> Option<&[f32]> {
         let i = self.names.iter().position(|n| n == name)?;
         Some(&self.columns[i])
     }
@@ -83,14 +87,24 @@ pub fn build(
             return Err(FeatureError::NotNormal(tf));
         }
         let idx = (tf != base_tf).then(|| closed_bar_index(base.ts(), base_tf, b.ts(), tf));
-        let mut fuzzy = fuzzy_columns(strategy, b);
-        if let Some(idx) = &idx {
-            fuzzy = par_map(&fuzzy, |(name, col)| (name.clone(), gather(col, idx)));
-        }
+        let outputs = indicator_columns(strategy, b);
+        // Each fuzzy column straight into f32, aligned onto the base rows when coarser.
+        let fuzzy = par_map(&strategy.fuzzy, |f| {
+            let x = &outputs[f.indicator][f.output];
+            let col = match &idx {
+                Some(idx) => idx
+                    .iter()
+                    .map(|j| j.map_or(f32::NAN, |j| f.membership.degree(x[j]) as f32))
+                    .collect(),
+                None => f.membership.apply_f32(x),
+            };
+            (f.column(), col)
+        });
+        drop(outputs);
         // Lags of each fuzzy column, built in parallel.
-        let lags = par_map(&fuzzy, |(_, col)| {
+        let lags = par_map(&fuzzy, |(_, col): &(String, Vec<f32>)| {
             (1..=strategy.lookback)
-                .map(|k| shift(col, k))
+                .map(|k| lag(col, k))
                 .collect::<Vec<_>>()
         });
         for ((name, col), lags) in fuzzy.into_iter().zip(lags) {
@@ -109,6 +123,15 @@ pub fn build(
         names,
         columns,
     })
+}
+
+/// `out[i] = x[i - k]`, NaN for the first `k` rows.
+fn lag(x: &[f32], k: usize) -> Vec<f32> {
+    let k = k.min(x.len());
+    let mut out = Vec::with_capacity(x.len());
+    out.resize(k, f32::NAN);
+    out.extend_from_slice(&x[..x.len() - k]);
+    out
 }
 
 #[cfg(test)]
@@ -159,7 +182,7 @@ mod tests {
                 .ts()
                 .iter()
                 .rposition(|&o| o + Timeframe::H4.duration_ms() <= row_close);
-            let want = j.map_or(f64::NAN, |j| own[j]);
+            let want = j.map_or(f32::NAN, |j| own[j] as f32);
             assert_eq!(aligned[i].to_bits(), want.to_bits(), "row {i}");
         }
         assert_eq!(

@@ -73,17 +73,12 @@ impl Membership {
         }
     }
 
+    #[inline]
     pub fn degree(&self, x: f64) -> f64 {
-        if x.is_nan() {
-            return f64::NAN;
-        }
         match *self {
             Membership::Triangular { a, b, c } => plateau(x, a, b, b, c),
             Membership::Trapezoidal { a, b, c, d } => plateau(x, a, b, c, d),
-            Membership::Gaussian { mu, sigma } => {
-                let z = (x - mu) / sigma;
-                (-0.5 * z * z).exp()
-            }
+            Membership::Gaussian { mu, sigma } => gaussian(x, mu, sigma),
         }
     }
 
@@ -91,20 +86,50 @@ impl Membership {
     pub fn apply(&self, xs: &[f64]) -> Vec<f64> {
         xs.iter().map(|&x| self.degree(x)).collect()
     }
+
+    /// The same as `f32`, the feature matrix's type. The kind is matched once, outside the loop, so
+    /// each loop is straight-line arithmetic the compiler can vectorise.
+    pub fn apply_f32(&self, xs: &[f64]) -> Vec<f32> {
+        match *self {
+            Membership::Triangular { a, b, c } => {
+                xs.iter().map(|&x| plateau(x, a, b, b, c) as f32).collect()
+            }
+            Membership::Trapezoidal { a, b, c, d } => {
+                xs.iter().map(|&x| plateau(x, a, b, c, d) as f32).collect()
+            }
+            Membership::Gaussian { mu, sigma } => {
+                xs.iter().map(|&x| gaussian(x, mu, sigma) as f32).collect()
+            }
+        }
+    }
 }
 
-/// The trapezoid a-b-c-d (a triangle when b == c). The plateau is tested first so that shoulders
-/// (a == b or c == d) give 1 at the corner rather than a 0/0.
+#[inline(always)]
+fn gaussian(x: f64, mu: f64, sigma: f64) -> f64 {
+    let z = (x - mu) / sigma;
+    (-0.5 * z * z).exp()
+}
+
+/// The trapezoid a-b-c-d (a triangle when b == c) without branches on `x`: the rising edge
+/// `(x - a) / (b - a)` and the falling edge `(d - x) / (d - c)`, the smaller of the two, clamped to
+/// [0, 1]. On the plateau both are >= 1; beyond a or d one is <= 0. A vertical edge (a == b or
+/// c == d) is a step that includes its corner, so shoulders give exactly 1 there.
+#[inline(always)]
 fn plateau(x: f64, a: f64, b: f64, c: f64, d: f64) -> f64 {
-    if (b..=c).contains(&x) {
-        1.0
-    } else if x <= a || x >= d {
-        0.0
-    } else if x < b {
+    let step = |inside: bool| if inside { 1.0 } else { 0.0 };
+    let up = if b > a {
         (x - a) / (b - a)
     } else {
+        step(x >= a)
+    };
+    let down = if d > c {
         (d - x) / (d - c)
-    }
+    } else {
+        step(x <= d)
+    };
+    let m = up.min(down).clamp(0.0, 1.0);
+    // `min` would drop a NaN operand; an undefined input stays undefined.
+    if x.is_nan() { f64::NAN } else { m }
 }
 
 impl fmt::Display for Membership {

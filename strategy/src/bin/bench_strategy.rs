@@ -79,6 +79,7 @@ fn checksum(m: &FeatureMatrix) -> f64 {
         .iter()
         .flat_map(|c| c.iter())
         .filter(|v| !v.is_nan())
+        .map(|&v| v as f64)
         .sum()
 }
 

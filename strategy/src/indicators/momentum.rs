@@ -1,7 +1,7 @@
 //! Oscillators: RSI, Stochastic, Williams %R, CCI, rate of change, momentum.
 
 use super::{Args, Inputs};
-use crate::series::{self, nan, rolling_max, rolling_min, shift, wilder, zip};
+use crate::series::{self, nan, rolling_max, rolling_min, wilder, zip};
 use crate::source::typical_price;
 
 /// Wilder's RSI as 100 * avg_gain / (avg_gain + avg_loss), which equals 100 - 100 / (1 + RS) and is
@@ -9,53 +9,92 @@ use crate::source::typical_price;
 pub fn rsi(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
     let n = a.period(0);
     let x = a.source.column(inp);
+    if x.iter().any(|v| v.is_nan()) {
+        return vec![rsi_columns(&x, n)];
+    }
+    vec![rsi_fused(&x, n)]
+}
+
+fn rsi_value(g: f64, l: f64) -> f64 {
+    if g + l == 0.0 {
+        50.0
+    } else {
+        100.0 * g / (g + l)
+    }
+}
+
+/// The general form, built from [`wilder`] columns; handles NaN inside the series.
+fn rsi_columns(x: &[f64], n: usize) -> Vec<f64> {
     let (mut gain, mut loss) = (nan(x.len()), nan(x.len()));
     for i in 1..x.len() {
         let d = x[i] - x[i - 1];
-        gain[i] = d.max(0.0);
-        loss[i] = (-d).max(0.0);
-    }
-    let out = zip(&wilder(&gain, n), &wilder(&loss, n), |g, l| {
-        if g + l == 0.0 {
-            50.0
-        } else {
-            100.0 * g / (g + l)
+        // `f64::max` would turn a NaN change into 0: keep it undefined.
+        if !d.is_nan() {
+            gain[i] = d.max(0.0);
+            loss[i] = (-d).max(0.0);
         }
-    });
-    vec![out]
+    }
+    zip(&wilder(&gain, n), &wilder(&loss, n), rsi_value)
 }
 
-/// Where the close sits in the high-low range of the window, 0..1, or `flat` when the range is empty.
+/// The same arithmetic in one pass and one column, for series without NaN (the usual case): the
+/// pipeline is bound by writing fresh memory, so four fewer columns matter more than the loop.
+fn rsi_fused(x: &[f64], n: usize) -> Vec<f64> {
+    let len = x.len();
+    let mut out = Vec::with_capacity(len);
+    if len <= n {
+        out.resize(len, f64::NAN);
+        return out;
+    }
+    out.resize(n, f64::NAN);
+    let (mut g, mut l) = (0.0, 0.0);
+    for i in 1..=n {
+        let d = x[i] - x[i - 1];
+        g += d.max(0.0);
+        l += (-d).max(0.0);
+    }
+    let (mut g, mut l) = (g / n as f64, l / n as f64);
+    out.push(rsi_value(g, l));
+    let alpha = 1.0 / n as f64;
+    for i in n + 1..len {
+        let d = x[i] - x[i - 1];
+        g = (1.0 - alpha) * g + alpha * d.max(0.0);
+        l = (1.0 - alpha) * l + alpha * (-d).max(0.0);
+        out.push(rsi_value(g, l));
+    }
+    out
+}
+
+/// Where the close sits in the high-low range of the window, 0..1, or `flat` when the range is
+/// empty; computed into the rolling-high column to spare a column.
 fn range_position(inp: &Inputs, n: usize, flat: f64) -> Vec<f64> {
-    let hh = rolling_max(inp.high, n);
+    let mut out = rolling_max(inp.high, n);
     let ll = rolling_min(inp.low, n);
-    (0..inp.len())
-        .map(|i| {
-            let r = hh[i] - ll[i];
-            if r.is_nan() {
-                f64::NAN
-            } else if r == 0.0 {
-                flat
-            } else {
-                (inp.close[i] - ll[i]) / r
-            }
-        })
-        .collect()
+    for i in 0..out.len() {
+        let r = out[i] - ll[i];
+        out[i] = if r.is_nan() {
+            f64::NAN
+        } else if r == 0.0 {
+            flat
+        } else {
+            (inp.close[i] - ll[i]) / r
+        };
+    }
+    out
 }
 
 pub fn stochastic(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
-    let raw: Vec<f64> = range_position(inp, a.period(0), 0.5)
-        .iter()
-        .map(|p| 100.0 * p)
-        .collect();
+    let mut raw = range_position(inp, a.period(0), 0.5);
+    raw.iter_mut().for_each(|p| *p *= 100.0);
     let k = series::sma(&raw, a.period(2));
     let d = series::sma(&k, a.period(1));
     vec![k, d]
 }
 
 pub fn williams_r(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
-    let pos = range_position(inp, a.period(0), 0.5);
-    vec![pos.iter().map(|p| 100.0 * (p - 1.0)).collect()]
+    let mut pos = range_position(inp, a.period(0), 0.5);
+    pos.iter_mut().for_each(|p| *p = 100.0 * (*p - 1.0));
+    vec![pos]
 }
 
 pub fn cci(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
@@ -80,8 +119,7 @@ pub fn cci(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
 
 pub fn roc(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
     let x = a.source.column(inp);
-    let past = shift(&x, a.period(0));
-    vec![zip(&x, &past, |v, p| {
+    vec![against_past(&x, a.period(0), |v, p| {
         if p == 0.0 {
             f64::NAN
         } else {
@@ -92,6 +130,17 @@ pub fn roc(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
 
 pub fn momentum(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
     let x = a.source.column(inp);
-    let past = shift(&x, a.period(0));
-    vec![zip(&x, &past, |v, p| v - p)]
+    vec![against_past(&x, a.period(0), |v, p| v - p)]
+}
+
+/// `f(x[i], x[i - k])`, NaN for the first `k` rows.
+fn against_past(x: &[f64], k: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| if i < k { f64::NAN } else { f(x[i], x[i - k]) })
+        .collect()
+}
+
+#[cfg(test)]
+pub(super) fn rsi_both(x: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    (rsi_columns(x, n), rsi_fused(x, n))
 }

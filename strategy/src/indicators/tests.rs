@@ -163,3 +163,32 @@ fn empty_and_tiny_series_do_not_panic() {
         }
     }
 }
+
+/// The one-pass RSI and ADX are the column-built ones, bit for bit.
+#[test]
+fn fused_forms_equal_the_general_ones() {
+    let b = bars(500);
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for n in [1, 2, 14, 30] {
+        let (general, fused) = super::momentum::rsi_both(b.close(), n);
+        assert_eq!(bits(&general), bits(&fused), "rsi {n}");
+        let (general, fused) = super::trend::adx_both(&Inputs::from_bars(&b), n);
+        for (g, f) in general.iter().zip(&fused) {
+            assert_eq!(bits(g), bits(f), "adx {n}");
+        }
+    }
+    let short = bars(10);
+    let (general, fused) = super::trend::adx_both(&Inputs::from_bars(&short), 14);
+    assert_eq!(general.len(), fused.len());
+    assert!(fused.iter().flatten().all(|v| v.is_nan()));
+}
+
+#[test]
+fn a_nan_inside_the_series_takes_the_general_path() {
+    let (ts, o, h, l, mut c, v) = bars(100).into_columns();
+    c[50] = f64::NAN;
+    let b = Bars::from_columns(ts, o, h, l, c, v).unwrap();
+    let rsi = &defaults("rsi").compute_bars(&b)[0];
+    assert!(rsi[14..50].iter().all(|x| x.is_finite()));
+    assert!(rsi[50].is_nan() && rsi[51].is_nan(), "{:?}", &rsi[48..53]);
+}

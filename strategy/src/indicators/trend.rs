@@ -24,30 +24,107 @@ pub fn macd(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
 /// Wilder's directional movement: +DM when the high rose more than the low fell, -DM the reverse.
 pub fn adx(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
     let n = a.period(0);
+    let has_nan = |x: &[f64]| x.iter().any(|v| v.is_nan());
+    if has_nan(inp.high) || has_nan(inp.low) || has_nan(inp.close) {
+        adx_columns(inp, n)
+    } else {
+        adx_fused(inp, n)
+    }
+}
+
+fn directional_movement(h: &[f64], l: &[f64], i: usize) -> (f64, f64) {
+    let up = h[i] - h[i - 1];
+    let down = l[i - 1] - l[i];
+    if up.is_nan() || down.is_nan() {
+        return (f64::NAN, f64::NAN);
+    }
+    (
+        if up > down && up > 0.0 { up } else { 0.0 },
+        if down > up && down > 0.0 { down } else { 0.0 },
+    )
+}
+
+fn di(dm: f64, tr: f64) -> f64 {
+    if tr == 0.0 { 0.0 } else { 100.0 * dm / tr }
+}
+
+fn dx(p: f64, m: f64) -> f64 {
+    if p + m == 0.0 {
+        0.0
+    } else {
+        100.0 * (p - m).abs() / (p + m)
+    }
+}
+
+/// The general form, from [`wilder`] columns; handles NaN inside the series.
+fn adx_columns(inp: &Inputs, n: usize) -> Vec<Vec<f64>> {
     let (h, l) = (inp.high, inp.low);
     let len = inp.len();
     let (mut pdm, mut mdm) = (nan(len), nan(len));
     for i in 1..len {
-        let up = h[i] - h[i - 1];
-        let down = l[i - 1] - l[i];
-        pdm[i] = if up > down && up > 0.0 { up } else { 0.0 };
-        mdm[i] = if down > up && down > 0.0 { down } else { 0.0 };
+        (pdm[i], mdm[i]) = directional_movement(h, l, i);
     }
     let tr = wilder(&series::true_range(h, l, inp.close), n);
-    let di = |dm: &[f64]| {
-        zip(&wilder(dm, n), &tr, |d, t| {
-            if t == 0.0 { 0.0 } else { 100.0 * d / t }
-        })
+    let pdi = zip(&wilder(&pdm, n), &tr, di);
+    let mdi = zip(&wilder(&mdm, n), &tr, di);
+    let dxs = zip(&pdi, &mdi, dx);
+    vec![wilder(&dxs, n), pdi, mdi]
+}
+
+/// The same arithmetic in one pass writing only the three outputs (ten columns fewer), for series
+/// without NaN. Wilder seeds: TR/DM means over bars 1..=n at row n; ADX the mean of DX over rows
+/// n..=2n-1 at row 2n-1.
+fn adx_fused(inp: &Inputs, n: usize) -> Vec<Vec<f64>> {
+    let (h, l, c) = (inp.high, inp.low, inp.close);
+    let len = inp.len();
+    let (mut adx, mut pdi, mut mdi) = (nan(len), nan(len), nan(len));
+    if len <= n {
+        return vec![adx, pdi, mdi];
+    }
+    let alpha = 1.0 / n as f64;
+    let tr = |i: usize| {
+        (h[i] - l[i])
+            .max((h[i] - c[i - 1]).abs())
+            .max((l[i] - c[i - 1]).abs())
     };
-    let (pdi, mdi) = (di(&pdm), di(&mdm));
-    let dx = zip(&pdi, &mdi, |p, m| {
-        if p + m == 0.0 {
-            0.0
-        } else {
-            100.0 * (p - m).abs() / (p + m)
+    let (mut s_tr, mut s_p, mut s_m) = (0.0, 0.0, 0.0);
+    for i in 1..=n {
+        let (p, m) = directional_movement(h, l, i);
+        s_tr += tr(i);
+        s_p += p;
+        s_m += m;
+    }
+    let k = n as f64;
+    (s_tr, s_p, s_m) = (s_tr / k, s_p / k, s_m / k);
+    let mut dx_sum = 0.0;
+    let mut adx_now = f64::NAN;
+    for i in n..len {
+        if i > n {
+            let (p, m) = directional_movement(h, l, i);
+            s_tr = (1.0 - alpha) * s_tr + alpha * tr(i);
+            s_p = (1.0 - alpha) * s_p + alpha * p;
+            s_m = (1.0 - alpha) * s_m + alpha * m;
         }
-    });
-    vec![wilder(&dx, n), pdi, mdi]
+        let (pd, md) = (di(s_p, s_tr), di(s_m, s_tr));
+        (pdi[i], mdi[i]) = (pd, md);
+        let x = dx(pd, md);
+        if i < 2 * n - 1 {
+            dx_sum += x;
+            continue;
+        }
+        adx_now = if i == 2 * n - 1 {
+            (dx_sum + x) / k
+        } else {
+            (1.0 - alpha) * adx_now + alpha * x
+        };
+        adx[i] = adx_now;
+    }
+    vec![adx, pdi, mdi]
+}
+
+#[cfg(test)]
+pub(super) fn adx_both(inp: &Inputs, n: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    (adx_columns(inp, n), adx_fused(inp, n))
 }
 
 pub fn aroon(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
