@@ -88,20 +88,88 @@ impl Membership {
     }
 
     /// The same as `f32`, the feature matrix's type. The kind is matched once, outside the loop, so
-    /// each loop is straight-line arithmetic the compiler can vectorise.
+    /// each loop is straight-line arithmetic the compiler can vectorise; slopes are reciprocals and
+    /// `exp` is a polynomial, both exact to far below f32's resolution (tested against
+    /// [`Membership::degree`]).
     pub fn apply_f32(&self, xs: &[f64]) -> Vec<f32> {
         match *self {
             Membership::Triangular { a, b, c } => {
-                xs.iter().map(|&x| plateau(x, a, b, b, c) as f32).collect()
+                let s = Slopes::new(a, b, b, c);
+                xs.iter().map(|&x| s.degree(x) as f32).collect()
             }
             Membership::Trapezoidal { a, b, c, d } => {
-                xs.iter().map(|&x| plateau(x, a, b, c, d) as f32).collect()
+                let s = Slopes::new(a, b, c, d);
+                xs.iter().map(|&x| s.degree(x) as f32).collect()
             }
             Membership::Gaussian { mu, sigma } => {
-                xs.iter().map(|&x| gaussian(x, mu, sigma) as f32).collect()
+                let k = -0.5 / (sigma * sigma);
+                xs.iter()
+                    .map(|&x| exp_nonpositive(k * (x - mu) * (x - mu)) as f32)
+                    .collect()
             }
         }
     }
+}
+
+/// A trapezoid's edges as reciprocal slopes, for the f32 path.
+struct Slopes {
+    a: f64,
+    d: f64,
+    /// 1 / (b - a), or `None` for a vertical rising edge.
+    up: Option<f64>,
+    down: Option<f64>,
+}
+
+impl Slopes {
+    fn new(a: f64, b: f64, c: f64, d: f64) -> Self {
+        Slopes {
+            a,
+            d,
+            up: (b > a).then(|| 1.0 / (b - a)),
+            down: (d > c).then(|| 1.0 / (d - c)),
+        }
+    }
+
+    #[inline(always)]
+    fn degree(&self, x: f64) -> f64 {
+        let step = |inside: bool| if inside { 1.0 } else { 0.0 };
+        let up = self.up.map_or(step(x >= self.a), |k| (x - self.a) * k);
+        let down = self.down.map_or(step(x <= self.d), |k| (self.d - x) * k);
+        let m = up.min(down).clamp(0.0, 1.0);
+        if x.is_nan() { f64::NAN } else { m }
+    }
+}
+
+/// `exp(x)` for `x <= 0` (NaN passes through) to about 1e-11 relative: range reduction by ln 2
+/// and a degree-10 polynomial on |r| <= 0.35. Below -700 the result (< 1e-304) is clamped there,
+/// which is 0 as f32 anyway. libm's `exp` is a call per value; this is inline arithmetic.
+#[inline(always)]
+fn exp_nonpositive(x: f64) -> f64 {
+    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // Adding 1.5 * 2^52 rounds to an integer in the default rounding mode.
+    const ROUND: f64 = 6_755_399_441_055_744.0;
+    let x = if x < -700.0 { -700.0 } else { x };
+    let kf = (x * std::f64::consts::LOG2_E + ROUND) - ROUND;
+    let r = x - kf * LN2_HI - kf * LN2_LO;
+    let mut p = 1.0 / 3_628_800.0;
+    for c in [
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p * r + c;
+    }
+    // k is in [-1010, 0], so the biased exponent stays positive; NaN gives k = 0 and p = NaN.
+    let k = kf as i64;
+    p * f64::from_bits(((k + 1023) as u64) << 52)
 }
 
 #[inline(always)]
@@ -227,7 +295,42 @@ mod tests {
         assert!(Membership::new("bell", &[0.0, 1.0]).is_err());
     }
 
+    #[test]
+    fn fast_exp_matches_libm() {
+        let mut x = 0.0f64;
+        while x > -750.0 {
+            let (fast, slow) = (exp_nonpositive(x), x.max(-700.0).exp());
+            assert!(
+                (fast - slow).abs() <= 1e-11 * slow,
+                "exp({x}): {fast} vs {slow}"
+            );
+            x -= 0.0137;
+        }
+        assert!(exp_nonpositive(f64::NAN).is_nan());
+        assert_eq!(exp_nonpositive(0.0), 1.0);
+    }
+
     proptest! {
+        /// The f32 path is the f64 one rounded to f32, give or take one f32 step.
+        #[test]
+        fn the_f32_path_agrees_with_degree(
+            mut p in proptest::collection::vec(-100.0f64..100.0, 4),
+            xs in proptest::collection::vec(-200.0f64..200.0, 1..50),
+        ) {
+            p.sort_by(f64::total_cmp);
+            for m in [
+                Membership::new("triangular", &p[..3]).unwrap(),
+                Membership::new("trapezoidal", &[p[0], p[0], p[2], p[3]]).unwrap(),
+                Membership::new("trapezoidal", &p).unwrap(),
+                Membership::new("gaussian", &[p[0], p[1].abs() + 0.1]).unwrap(),
+            ] {
+                for (x, fast) in xs.iter().zip(m.apply_f32(&xs)) {
+                    let slow = m.degree(*x) as f32;
+                    prop_assert!((fast - slow).abs() <= 1.2e-7, "{m} at {x}: {fast} vs {slow}");
+                }
+            }
+        }
+
         #[test]
         fn degrees_lie_in_the_unit_interval(
             mut p in proptest::collection::vec(-100.0f64..100.0, 4),
