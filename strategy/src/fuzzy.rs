@@ -145,8 +145,9 @@ impl Slopes {
 /// which is 0 as f32 anyway. libm's `exp` is a call per value; this is inline arithmetic.
 #[inline(always)]
 fn exp_nonpositive(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // ln 2 split in two (fdlibm's constants) so that k * LN2_HI is exact.
+    const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
     // Adding 1.5 * 2^52 rounds to an integer in the default rounding mode.
     const ROUND: f64 = 6_755_399_441_055_744.0;
     let x = if x < -700.0 { -700.0 } else { x };
