@@ -59,6 +59,13 @@ pub enum Command {
     /// Fuzzy membership columns of a strategy over a stored series.
     #[command(subcommand)]
     Fuzzy(crate::commands::strategy::FuzzyCommand),
+    /// Train a strategy's model in the daemon (a `training` operation), following its progress.
+    Train(crate::commands::training::TrainArgs),
+    /// Stored models: list, show, delete.
+    #[command(subcommand)]
+    Models(crate::commands::training::ModelsCommand),
+    /// A model's signal, confidence and class probabilities at a bar.
+    Predict(crate::commands::training::PredictArgs),
     /// Print shell completions on stdout (no daemon needed).
     Completions {
         #[arg(value_enum)]

@@ -99,6 +99,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Indicators(cmd) => commands::strategy::indicators(&mut c, json, cmd).await?,
         Command::Fuzzy(cmd) => commands::strategy::fuzzy(&mut c, json, cmd).await?,
         Command::Ib(cmd) => commands::ib::run(&mut c, json, cmd).await?,
+        Command::Train(args) => commands::training::train(&mut c, json, args).await?,
+        Command::Models(cmd) => commands::training::models(&mut c, json, cmd).await?,
+        Command::Predict(args) => commands::training::predict(&mut c, json, args).await?,
         Command::Ops(cmd) => match cmd {
             OpsCommand::List { state, kind, limit } => {
                 ops::list(&mut c, json, state.map(|s| s.to_state()), kind, limit).await?

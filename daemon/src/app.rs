@@ -10,6 +10,7 @@ use crate::service::data::DataService;
 use crate::service::ib::IbService;
 use crate::service::operations::OperationsService;
 use crate::service::system::SystemService;
+use crate::service::training::TrainingService;
 use crate::shutdown;
 use ktrdr_protocol::ErrorKind;
 use std::os::fd::OwnedFd;
@@ -98,6 +99,7 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
             config.data_cache_bytes,
         )),
         ib: IbService::new(crate::ib::Gateway::new(config.ib.clone())),
+        training: training_service(&config),
         config,
         started,
         started_ms: crate::time::now_ms(),
@@ -110,6 +112,26 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
         signal,
         _state_lock: state_lock,
     })
+}
+
+/// The model store, with what interrupted saves left behind removed (they were never visible).
+fn training_service(config: &Config) -> TrainingService {
+    let mut store = ktrdr_train::ModelStore::new(&config.data_dir);
+    // For the end-to-end test that kills the daemon in the middle of a save.
+    store.save_pause = std::env::var("KTRDR_TEST_MODEL_SAVE_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis);
+    let store = Arc::new(store);
+    let removed = store.clean_temporaries();
+    if removed > 0 {
+        tracing::info!(removed, "removed unfinished model saves");
+    }
+    let svc = TrainingService::new(store, config.training.clone());
+    svc.counters
+        .temporaries_removed
+        .store(removed as u64, std::sync::atomic::Ordering::Relaxed);
+    svc
 }
 
 /// One daemon per state directory: two would both mark each other's running operations interrupted

@@ -42,6 +42,15 @@ pub struct FileConfig {
     pub operations: Option<FileOps>,
     pub data: Option<FileData>,
     pub ib: Option<FileIb>,
+    pub training: Option<FileTraining>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileTraining {
+    pub device: Option<String>,
+    pub use_host_service: Option<bool>,
+    pub host_service_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +137,20 @@ impl IbConfig {
     }
 }
 
+/// Where trainings run: in this daemon, or (not built yet) on a remote training host.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainingMode {
+    Local,
+    HostService { url: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct TrainingConfig {
+    /// `auto` (CUDA when available), `cpu`, `cuda` or `cuda:N`; a request may override it.
+    pub device: String,
+    pub mode: TrainingMode,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub config_file: Option<PathBuf>,
@@ -143,6 +166,7 @@ pub struct Config {
     /// Memory the bar cache may hold; least recently used series are evicted beyond it.
     pub data_cache_bytes: u64,
     pub ib: IbConfig,
+    pub training: TrainingConfig,
     /// Every setting with its value and source, for `ktrdrctl config`.
     pub settings: Vec<Setting>,
     /// Every environment variable consulted, for service configuration info.
@@ -268,8 +292,13 @@ impl Config {
             fops.default_limit,
             default_parallelism(),
         )?;
-        let limits_default: BTreeMap<String, usize> =
-            [("demo".to_string(), 4usize)].into_iter().collect();
+        // Each training already spreads its larger tensor operations over torch's threads.
+        let limits_default: BTreeMap<String, usize> = [
+            ("demo".to_string(), 4usize),
+            ("training".to_string(), (default_parallelism() / 2).max(1)),
+        ]
+        .into_iter()
+        .collect();
         let limits_file = fops.limits.map(Limits);
         let limits = b
             .value(
@@ -359,6 +388,44 @@ impl Config {
             IbMode::InProcess
         };
 
+        let ftr = file.training.unwrap_or_default();
+        let training_device = b.value(
+            "training.device",
+            None,
+            "KTRDR_TRAINING_DEVICE",
+            ftr.device,
+            "auto".to_string(),
+        )?;
+        let training_remote = b
+            .value(
+                "training.use_host_service",
+                None,
+                "USE_TRAINING_HOST_SERVICE",
+                ftr.use_host_service.map(Flag),
+                Flag(false),
+            )?
+            .0;
+        let training_url = b.value(
+            "training.host_service_url",
+            None,
+            "TRAINING_HOST_SERVICE_URL",
+            ftr.host_service_url,
+            String::new(),
+        )?;
+        let training_mode = if training_remote {
+            if training_url.is_empty() {
+                return Err(ConfigError::Value {
+                    name: "TRAINING_HOST_SERVICE_URL".into(),
+                    value: String::new(),
+                    message: "USE_TRAINING_HOST_SERVICE is on but no host service URL is set"
+                        .into(),
+                });
+            }
+            TrainingMode::HostService { url: training_url }
+        } else {
+            TrainingMode::Local
+        };
+
         if max_connections == 0 {
             return Err(ConfigError::Value {
                 name: "max_connections".into(),
@@ -391,6 +458,10 @@ impl Config {
                 request_timeout: ib_request_timeout,
                 pacing_scale,
                 mode: ib_mode,
+            },
+            training: TrainingConfig {
+                device: training_device,
+                mode: training_mode,
             },
             settings: b.settings,
             env_read: b.env_read,

@@ -6,6 +6,7 @@ use crate::service::data::DataService;
 use crate::service::ib::IbService;
 use crate::service::operations::OperationsService;
 use crate::service::system::SystemService;
+use crate::service::training::TrainingService;
 use crate::shutdown::Trigger;
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,12 +21,19 @@ pub struct Daemon {
     pub operations: OperationsService,
     pub data: DataService,
     pub ib: IbService,
+    pub training: TrainingService,
 }
 
 impl Daemon {
     /// Every service, in the order `health`, `status` and `stats` list them.
-    pub fn services(&self) -> [&dyn Service; 4] {
-        [&self.system, &self.operations, &self.data, &self.ib]
+    pub fn services(&self) -> [&dyn Service; 5] {
+        [
+            &self.system,
+            &self.operations,
+            &self.data,
+            &self.ib,
+            &self.training,
+        ]
     }
 
     pub fn service(&self, name: &str) -> Option<&dyn Service> {

@@ -17,6 +17,7 @@
 //! - [`data`]: the bar store behind the `data` service (files, cache, directory watch).
 //! - [`ops`]: long-running operations (progress, cancel, queueing, SQLite-backed history).
 //! - [`notify`]: sd_notify readiness, status and watchdog for systemd.
+//! - [`training`]: trainings as operations on their own OS threads (libtorch through `ktrdr-train`).
 //! - [`context`]: the [`context::Daemon`] value every handler shares.
 //!
 //! Trading-domain code (indicators, fuzzy sets, backtest engine) does not live here: it is kept pure
@@ -36,3 +37,4 @@ pub mod server;
 pub mod service;
 pub mod shutdown;
 pub mod time;
+pub mod training;

@@ -141,6 +141,36 @@ pub enum Request {
         end: Option<String>,
         rows: RowLimit,
     },
+    /// Starts a `training` operation: the strategy's text (read by the client), trained on stored
+    /// bars; `symbols` / `timeframes` replace the strategy's lists, `device` is auto|cpu|cuda[:N].
+    /// With `follow` the answer streams like [`Request::OpsWatch`].
+    Train {
+        strategy_yaml: String,
+        strategy_path: String,
+        symbols: Option<Vec<String>>,
+        timeframes: Option<Vec<String>>,
+        start: Option<String>,
+        end: Option<String>,
+        device: Option<String>,
+        follow: bool,
+    },
+    /// Every stored model, newest first per strategy.
+    ModelsList,
+    /// One model (`STRATEGY/SYMBOLS_TF_vN`, or `STRATEGY` for its latest): metadata and metrics.
+    ModelsShow {
+        name: String,
+    },
+    ModelsDelete {
+        name: String,
+    },
+    /// The model's signal and class probabilities at the last bar at or before `at` (UTC; the
+    /// newest bar when absent).
+    Predict {
+        model: String,
+        symbol: String,
+        timeframe: String,
+        at: Option<String>,
+    },
 }
 
 impl Request {
@@ -176,6 +206,11 @@ impl Request {
             | Request::IndicatorsList
             | Request::IndicatorsCompute { .. }
             | Request::FuzzyCompute { .. } => "data",
+            Request::Train { .. }
+            | Request::ModelsList
+            | Request::ModelsShow { .. }
+            | Request::ModelsDelete { .. }
+            | Request::Predict { .. } => "training",
         }
     }
 }
@@ -207,6 +242,10 @@ pub enum Reply {
     Strategy(StrategyReport),
     Indicators(IndicatorCatalog),
     Columns(ColumnTable),
+    Models(ModelList),
+    Model(ModelDetail),
+    ModelDeleted(ModelInfo),
+    Prediction(PredictionReport),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -427,3 +427,53 @@ pub struct IbHeadInfo {
     /// The earliest bar IB has, Unix milliseconds.
     pub head_ms: i64,
 }
+
+/// A stored model, as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// `STRATEGY/SYMBOLS_TF_vN`.
+    pub name: String,
+    pub strategy: String,
+    pub symbols: Vec<String>,
+    pub timeframe: String,
+    pub version: u32,
+    pub latest: bool,
+    pub created_ms: i64,
+    pub device: String,
+    pub torch_version: String,
+    pub parameters: u64,
+    pub test_accuracy: f64,
+    pub train_secs: f64,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelList {
+    pub dir: String,
+    pub models: Vec<ModelInfo>,
+}
+
+/// One model in full: its files' contents as JSON text, so the client can print any of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelDetail {
+    pub info: ModelInfo,
+    pub features: Vec<String>,
+    pub metadata_json: String,
+    pub metrics_json: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionReport {
+    pub model: String,
+    pub symbol: String,
+    pub timeframe: String,
+    /// Open time of the bar whose features were used, Unix milliseconds.
+    pub bar_ms: i64,
+    /// `BUY`, `HOLD` or `SELL`: the most probable class.
+    pub signal: String,
+    pub confidence: f64,
+    /// BUY, HOLD, SELL.
+    pub probabilities: Vec<f64>,
+    /// The strategy's `decisions.confidence_threshold`; below it a trader would hold.
+    pub confidence_threshold: f64,
+}

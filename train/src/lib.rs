@@ -23,4 +23,5 @@ pub mod trainer;
 
 pub use pipeline::{Plan, Prediction, plan, predict, run};
 pub use store::{Metadata, ModelStore};
+pub use tch::Device;
 pub use trainer::{Progress, TrainError};

@@ -105,6 +105,8 @@ pub struct ModelStore {
     root: PathBuf,
     /// Version numbers are picked under this lock so two saves never race for one name.
     save_lock: Mutex<()>,
+    /// Held between writing the files and the rename; lets tests kill a daemon mid-save.
+    pub save_pause: Option<std::time::Duration>,
 }
 
 /// A file or directory name part: letters, digits, `.`, `_`, `-`; anything else becomes `_`.
@@ -130,6 +132,7 @@ impl ModelStore {
         ModelStore {
             root: data_dir.join("models"),
             save_lock: Mutex::new(()),
+            save_pause: None,
         }
     }
 
@@ -195,6 +198,9 @@ impl ModelStore {
         write_synced(&tmp.join("strategy.yaml"), draft.strategy_yaml.as_bytes())?;
         write_json(&tmp.join("features.json"), &draft.features)?;
         write_json(&tmp.join("metrics.json"), draft.metrics)?;
+        if let Some(pause) = self.save_pause {
+            std::thread::sleep(pause);
+        }
         let _guard = self.save_lock.lock().unwrap_or_else(|p| p.into_inner());
         let version = next_version(sdir, prefix);
         let dir_name = format!("{prefix}_v{version}");

@@ -7,3 +7,4 @@ pub mod install;
 pub mod ops;
 pub mod strategy;
 pub mod system;
+pub mod training;

@@ -11,6 +11,7 @@ mod stats;
 mod status;
 mod stop;
 mod strategy;
+mod training;
 
 use crate::context::Daemon;
 use interprocess::os::unix::uds_local_socket::tokio::Stream;
@@ -136,6 +137,37 @@ pub async fn dispatch(
             )
             .await?
         }
+        Request::Train {
+            strategy_yaml,
+            strategy_path,
+            symbols,
+            timeframes,
+            start,
+            end,
+            device,
+            follow,
+        } => {
+            let args = training::TrainArgs {
+                strategy_yaml,
+                strategy_path,
+                symbols,
+                timeframes,
+                start,
+                end,
+                device,
+                follow,
+            };
+            training::train(ctx, args, conn).await?
+        }
+        Request::ModelsList => training::list(ctx).await,
+        Request::ModelsShow { name } => training::show(ctx, name).await,
+        Request::ModelsDelete { name } => training::delete(ctx, name).await,
+        Request::Predict {
+            model,
+            symbol,
+            timeframe,
+            at,
+        } => training::predict(ctx, model, &symbol, &timeframe, at.as_deref()).await,
         Request::IbStatus => Ok(ib::status(ctx)),
         Request::IbTest => ib::test(ctx).await,
         Request::IbContract { symbol } => ib::contract(ctx, &symbol).await,

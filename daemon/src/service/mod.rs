@@ -10,6 +10,7 @@ pub mod ib;
 pub mod metrics;
 pub mod operations;
 pub mod system;
+pub mod training;
 
 use ktrdr_protocol::model::{ServiceHealth, ServiceInfo, ServiceStats};
 use metrics::RequestMetrics;

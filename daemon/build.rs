@@ -1,0 +1,3 @@
+fn main() {
+    ktrdr_torchlink::emit();
+}
