@@ -21,4 +21,4 @@ echo "==> cargo build (the binaries the end-to-end tests run)"
 cargo build --locked --workspace --bins
 
 echo "==> cargo test"
-cargo test --locked --workspace --all-targets
+cargo test --locked --workspace --all-targets --no-fail-fast
