@@ -20,11 +20,55 @@ use std::fs::File;
 use std::path::Path;
 
 pub fn read_csv(path: &Path) -> PolarsResult<DataFrame> {
+    csv_options()
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+        .finish()
+}
+
+fn csv_options() -> CsvReadOptions {
     CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(10_000))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+}
+
+/// Where reading a file failed: opening it or parsing it as a table, or decoding its columns.
+#[derive(Debug)]
+pub enum ReadError {
+    Read(String),
+    Decode(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Read(e) | ReadError::Decode(e) => f.write_str(e),
+        }
+    }
+}
+
+/// Reads a CSV file into bars: [`fastcsv`](super::fastcsv) for the predecessor's exact layout, else
+/// (on any other layout or irregularity) polars and [`decode`] on the same bytes, which accept every
+/// layout listed above and name the bad row of a broken file.
+pub fn read_csv_bars(path: &Path, zone: &Zone) -> Result<Decoded, ReadError> {
+    let bytes = super::fastcsv::read_file(path).map_err(|e| ReadError::Read(e.to_string()))?;
+    match super::fastcsv::parse(&bytes) {
+        Ok(bars) => {
+            return Ok(Decoded {
+                bars,
+                layout: "timestamp",
+            });
+        }
+        Err(why) => tracing::debug!(
+            file = %path.display(),
+            reason = %why,
+            "CSV fast path declined; using the general reader"
+        ),
+    }
+    let df = csv_options()
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
         .finish()
+        .map_err(|e| ReadError::Read(e.to_string()))?;
+    decode(&df, zone).map_err(ReadError::Decode)
 }
 
 pub fn read_parquet(path: &Path) -> PolarsResult<DataFrame> {
@@ -68,7 +112,7 @@ pub fn decode(df: &DataFrame, zone: &Zone) -> Result<Decoded, String> {
             .cast(&DataType::Float64)
             .map_err(|e| format!("column {name}: {e}"))?;
         let ca = c.f64().map_err(|e| format!("column {name}: {e}"))?;
-        Ok(Some(ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect()))
+        Ok(Some(f64_values(ca)))
     };
     let required = |name: &str| -> Result<Vec<f64>, String> {
         price(name)?.ok_or_else(|| {
@@ -85,6 +129,31 @@ pub fn decode(df: &DataFrame, zone: &Zone) -> Result<Decoded, String> {
     let ts = timestamps(&cols[ts_idx], zone)?;
     let bars = Bars::from_columns(ts, open, high, low, close, volume).map_err(|e| e.to_string())?;
     Ok(Decoded { bars, layout })
+}
+
+/// The values, nulls as NaN. Without nulls (the usual case) a copy of the contiguous buffers.
+fn f64_values(ca: &Float64Chunked) -> Vec<f64> {
+    if ca.null_count() == 0 {
+        concat(ca.downcast_iter().map(|a| a.values().as_slice()), ca.len())
+    } else {
+        ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+    }
+}
+
+/// The chunks of a column, `len` values in all, copied into one vector (huge pages when large).
+fn concat<'a, T: Copy + super::fastcsv::Zero + 'a>(
+    chunks: impl Iterator<Item = &'a [T]>,
+    len: usize,
+) -> Vec<T> {
+    let mut out = super::fastcsv::huge_zeroed::<T>(len);
+    let mut at = 0;
+    for c in chunks {
+        let end = (at + c.len()).min(len);
+        out[at..end].copy_from_slice(&c[..end - at]);
+        at = end;
+    }
+    out.truncate(at);
+    out
 }
 
 fn timestamps(col: &Column, zone: &Zone) -> Result<Vec<i64>, String> {
@@ -115,8 +184,15 @@ fn timestamps(col: &Column, zone: &Zone) -> Result<Vec<i64>, String> {
                 TimeUnit::Milliseconds => 1,
             };
             let naive = tz.is_none();
-            ca.physical()
-                .iter()
+            let phys = ca.physical();
+            if !naive && per_ms == 1 && phys.null_count() == 0 {
+                // What the store writes: UTC milliseconds, copied as they are.
+                return Ok(concat(
+                    phys.downcast_iter().map(|a| a.values().as_slice()),
+                    phys.len(),
+                ));
+            }
+            phys.iter()
                 .enumerate()
                 .map(|(row, v)| {
                     let raw = v.ok_or_else(|| format!("row {}: empty {name:?}", row + 1))?;

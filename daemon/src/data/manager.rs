@@ -312,15 +312,21 @@ impl DataManager {
         let me = Arc::clone(self);
         let k = key.clone();
         let (report, entry, merged) = blocking(move || {
-            let df = match Format::of_path(&source) {
-                Format::Parquet => frame::read_parquet(&source),
-                Format::Csv => frame::read_csv(&source),
-            }
-            .map_err(|e| WireError::validation(format!("cannot read {}: {e}", source.display())))?;
-            let decoded = frame::decode(&df, &zone).map_err(|e| {
-                WireError::validation(format!("cannot import {}: {e}", source.display())).with_hint(
-                    "expected a header timestamp,open,high,low,close,volume or pandas' ,Open,High,Low,Close,Volume",
-                )
+            let read = match Format::of_path(&source) {
+                Format::Parquet => frame::read_parquet(&source)
+                    .map_err(|e| frame::ReadError::Read(e.to_string()))
+                    .and_then(|df| frame::decode(&df, &zone).map_err(frame::ReadError::Decode)),
+                Format::Csv => frame::read_csv_bars(&source, &zone),
+            };
+            let decoded = read.map_err(|e| match e {
+                frame::ReadError::Read(e) => {
+                    WireError::validation(format!("cannot read {}: {e}", source.display()))
+                }
+                frame::ReadError::Decode(e) => {
+                    WireError::validation(format!("cannot import {}: {e}", source.display())).with_hint(
+                        "expected a header timestamp,open,high,low,close,volume or pandas' ,Open,High,Low,Close,Volume",
+                    )
+                }
             })?;
             let mut new = decoded.bars;
             let rows_read = new.len();

@@ -177,16 +177,19 @@ impl Store {
 
     /// Reads and decodes a stored file. Blocking and CPU-heavy: call from a blocking thread.
     pub fn load(&self, entry: &FileEntry) -> Result<Bars, WireError> {
-        let df = match entry.format {
-            Format::Csv => frame::read_csv(&entry.path),
-            Format::Parquet => frame::read_parquet(&entry.path),
-        };
         let bad = |why: String| {
             WireError::internal(format!("cannot read {}: {why}", entry.path.display()))
                 .with_hint("fix or remove the file, or re-import the series")
         };
-        let df = df.map_err(|e| bad(e.to_string()))?;
-        frame::decode(&df, &Zone::Utc).map(|d| d.bars).map_err(bad)
+        match entry.format {
+            Format::Csv => frame::read_csv_bars(&entry.path, &Zone::Utc)
+                .map(|d| d.bars)
+                .map_err(|e| bad(e.to_string())),
+            Format::Parquet => {
+                let df = frame::read_parquet(&entry.path).map_err(|e| bad(e.to_string()))?;
+                frame::decode(&df, &Zone::Utc).map(|d| d.bars).map_err(bad)
+            }
+        }
     }
 
     /// Atomically replaces the series' file (in `format`) with `bars`.
