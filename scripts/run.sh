@@ -22,7 +22,7 @@ if [[ "${1:-}" == "stop" ]]; then
   exec "$ctl" daemon stop
 fi
 
-# libtorch for tch: PyPI torch in .venv-torch (idempotent), and the environment torch-sys builds with.
+# libtorch for tch: PyPI torch in a per-user venv (idempotent; scripts/setup-torch.sh), and the environment torch-sys builds with.
 eval "$(bash scripts/setup-torch.sh)"
 
 echo "==> building ktrdrd and ktrdrctl (release)"

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs the libtorch that tch 0.26 builds against: PyPI torch==2.13.0 in `.venv-torch/` at the repo
-# root. Idempotent (a second run only checks the version). PyPI is the only source: libtorch is not
+# Installs the libtorch that tch 0.26 builds against: PyPI torch==2.13.0 in a venv at a stable per-user
+# path, $KTRDR_TORCH_VENV or ~/.cache/ktrdr/venv-torch-2.13.0. Stable, not inside the clone: torch-sys
+# bakes the library path into its build output and does not notice VIRTUAL_ENV changing, so a target
+# directory reused by another clone (CI's cache) must keep finding libtorch at the same place.
+# Idempotent (a second run only checks the version). PyPI is the only source: libtorch is not
 # fetched from anywhere else. Prints the environment to export before any cargo command.
 #
 #   bash scripts/setup-torch.sh            install if missing, print the exports
@@ -9,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 torch_version=2.13.0
-venv=$PWD/.venv-torch
+venv=${KTRDR_TORCH_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/ktrdr/venv-torch-$torch_version}
+mkdir -p "$(dirname "$venv")"
 
 installed() {
   [[ -x "$venv/bin/python" ]] &&

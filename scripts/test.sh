@@ -8,7 +8,7 @@ if [[ -x scripts/system-deps.sh || -f scripts/system-deps.sh ]]; then
   bash scripts/system-deps.sh
 fi
 
-# libtorch for tch: PyPI torch in .venv-torch (idempotent), and the environment torch-sys builds with.
+# libtorch for tch: PyPI torch in a per-user venv (idempotent; scripts/setup-torch.sh), and the environment torch-sys builds with.
 eval "$(bash scripts/setup-torch.sh)"
 
 echo "==> cargo fmt --check"
