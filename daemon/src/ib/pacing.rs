@@ -13,6 +13,9 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Extra width of every enforced window: 2% (12 s of IB's 10 minutes, 40 ms of its 2 s).
+pub const SAFETY_MARGIN: f64 = 0.02;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rules {
     pub window: Duration,
@@ -31,9 +34,12 @@ impl Rules {
         max_per_contract: 6,
     };
 
-    /// IB's rules with every window multiplied by `scale` (counts unchanged); 0 turns pacing off.
+    /// The rules the daemon enforces: IB's, with every window multiplied by `scale` (counts
+    /// unchanged; 0 turns pacing off) and widened by [`SAFETY_MARGIN`]. IB measures its windows on
+    /// its side, after network and scheduling delays the daemon cannot see; a request sent exactly
+    /// one window after another may arrive a little less than a window after it.
     pub fn scaled(scale: f64) -> Rules {
-        let s = |d: Duration| d.mul_f64(scale.max(0.0));
+        let s = |d: Duration| d.mul_f64(scale.max(0.0) * (1.0 + SAFETY_MARGIN));
         Rules {
             window: s(Self::IB.window),
             identical_gap: s(Self::IB.identical_gap),
@@ -330,7 +336,10 @@ mod tests {
     #[test]
     fn scaled_and_off() {
         let r = Rules::scaled(0.01);
-        assert_eq!(r.window, Duration::from_secs(6));
+        assert_eq!(
+            r.window,
+            Duration::from_secs(6).mul_f64(1.0 + SAFETY_MARGIN)
+        );
         assert_eq!(r.max_in_window, 60);
         let asks: Vec<Ask> = (0..100).map(|i| ask("X", &i.to_string())).collect();
         assert!(run(Rules::scaled(0.0), &asks).iter().all(|t| *t == 0.0));
