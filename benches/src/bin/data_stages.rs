@@ -23,9 +23,10 @@ fn time<T>(label: &str, mut f: impl FnMut() -> T) -> T {
         ms.push(t.elapsed().as_secs_f64() * 1e3);
         out = Some(v);
     }
+    let first = ms[0];
     ms.sort_by(f64::total_cmp);
     println!(
-        "{label:<44} best {:>7.1} ms   median {:>7.1} ms",
+        "{label:<44} best {:>7.1} ms   median {:>7.1} ms   first {first:>7.1} ms",
         ms[0], ms[3]
     );
     match out {

@@ -123,7 +123,14 @@ impl DataManager {
         let me = Arc::clone(self);
         let e = entry.clone();
         let bars = blocking(move || {
+            let started = std::time::Instant::now();
             let mut bars = me.store.load(&e)?;
+            tracing::debug!(
+                file = %e.path.display(),
+                rows = bars.len(),
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                "loaded a series"
+            );
             if !bars.is_normal() {
                 // Served sorted; `data validate` still sees the file as it is.
                 tracing::warn!(file = %e.path.display(), "series is unsorted or has duplicate timestamps; serving it normalized");
