@@ -16,6 +16,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tch::{Device, nn};
 
 pub const WEIGHTS: &str = "model.safetensors";
@@ -167,9 +168,13 @@ impl ModelStore {
             safe_part(&meta.symbols.join("-")),
             safe_part(&meta.timeframe)
         );
+        // Unique per save: trainings of the same strategy finishing in the same millisecond must
+        // not share (and delete) each other's temporary directory.
+        static SAVES: AtomicU64 = AtomicU64::new(0);
         let tmp = sdir.join(format!(
-            "{TMP_PREFIX}{prefix}-{}-{}",
+            "{TMP_PREFIX}{prefix}-{}-{}-{}",
             std::process::id(),
+            SAVES.fetch_add(1, Ordering::Relaxed),
             Rng::new(meta.created_ms as u64 ^ u64::from(std::process::id())).next_u64()
         ));
         let result = self.write_version(&draft, &mut meta, &sdir, &tmp, &prefix, &strategy);
