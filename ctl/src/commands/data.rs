@@ -105,10 +105,10 @@ pub struct WindowArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct PrintArgs {
-    /// Only the first N bars of the window.
+    /// Only the first N rows of the window.
     #[arg(long, value_name = "N", conflicts_with = "tail")]
     pub rows: Option<u64>,
-    /// Only the last N bars of the window.
+    /// Only the last N rows of the window.
     #[arg(long, value_name = "N")]
     pub tail: Option<u64>,
     #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
@@ -116,7 +116,7 @@ pub struct PrintArgs {
 }
 
 impl PrintArgs {
-    fn limit(&self) -> RowLimit {
+    pub(crate) fn limit(&self) -> RowLimit {
         match (self.rows, self.tail) {
             (Some(n), _) => RowLimit::Head(n),
             (None, Some(n)) => RowLimit::Tail(n),

@@ -6,10 +6,9 @@
 
 use crate::Failure;
 use crate::client::Client;
-use crate::commands::data::{ShowFormat, WindowArgs};
+use crate::commands::data::{PrintArgs, ShowFormat, WindowArgs};
 use crate::output::{print_json, print_table, table, timestamp_ms};
-use clap::{Args, Subcommand};
-use ktrdr_protocol::model::RowLimit;
+use clap::Subcommand;
 use ktrdr_protocol::strategy::{ColumnTable, StrategyReport};
 use ktrdr_protocol::{Reply, Request, WireError};
 use std::io::Write;
@@ -42,7 +41,7 @@ pub enum IndicatorsCommand {
         #[command(flatten)]
         window: WindowArgs,
         #[command(flatten)]
-        print: ColumnPrintArgs,
+        print: PrintArgs,
     },
 }
 
@@ -57,30 +56,8 @@ pub enum FuzzyCommand {
         #[command(flatten)]
         window: WindowArgs,
         #[command(flatten)]
-        print: ColumnPrintArgs,
+        print: PrintArgs,
     },
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct ColumnPrintArgs {
-    /// Only the first N rows of the window.
-    #[arg(long, value_name = "N", conflicts_with = "tail")]
-    pub rows: Option<u64>,
-    /// Only the last N rows of the window.
-    #[arg(long, value_name = "N")]
-    pub tail: Option<u64>,
-    #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
-    pub format: ShowFormat,
-}
-
-impl ColumnPrintArgs {
-    fn limit(&self) -> RowLimit {
-        match (self.rows, self.tail) {
-            (Some(n), _) => RowLimit::Head(n),
-            (None, Some(n)) => RowLimit::Tail(n),
-            (None, None) => RowLimit::All,
-        }
-    }
 }
 
 fn unexpected(reply: Reply) -> Failure {
