@@ -43,10 +43,152 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// Refuses settings the engine cannot give a meaning to (see docs/backtest.md, "Engine").
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, message: &str| {
+            Err(ConfigError::Invalid {
+                field,
+                message: message.to_string(),
+            })
+        };
+        if !(self.capital > 0.0 && self.capital.is_finite()) {
+            return invalid("capital", &format!("must be > 0, got {}", self.capital));
+        }
+        // Ten percent of a fill is already absurd; anything above means a percent was given as a
+        // whole number (0.1 meant, 10 typed).
+        for (field, v) in [("commission", self.commission), ("slippage", self.slippage)] {
+            if !(0.0..0.1).contains(&v) {
+                return invalid(field, &format!("must be in [0, 0.1), got {v}"));
+            }
+        }
+        if !(self.position_fraction > 0.0 && self.position_fraction <= 1.0) {
+            return invalid(
+                "position_fraction",
+                &format!("must be in (0, 1], got {}", self.position_fraction),
+            );
+        }
+        if !(0.0..=1.0).contains(&self.confidence_threshold) {
+            return invalid(
+                "confidence_threshold",
+                &format!("must be in [0, 1], got {}", self.confidence_threshold),
+            );
+        }
+        if !(self.periods_per_year > 0.0 && self.periods_per_year.is_finite()) {
+            return invalid(
+                "periods_per_year",
+                &format!("must be > 0, got {}", self.periods_per_year),
+            );
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
     #[error("{field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("columns have different lengths: {0}")]
     Lengths(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(cfg: Config) -> Option<&'static str> {
+        match cfg.validate() {
+            Err(ConfigError::Invalid { field, .. }) => Some(field),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(Config::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_bound_is_checked() {
+        let d = Config::default;
+        let cases = [
+            (
+                Config {
+                    capital: 0.0,
+                    ..d()
+                },
+                "capital",
+            ),
+            (
+                Config {
+                    capital: f64::NAN,
+                    ..d()
+                },
+                "capital",
+            ),
+            (
+                Config {
+                    commission: -0.001,
+                    ..d()
+                },
+                "commission",
+            ),
+            (
+                Config {
+                    commission: 0.1,
+                    ..d()
+                },
+                "commission",
+            ),
+            (
+                Config {
+                    slippage: 0.5,
+                    ..d()
+                },
+                "slippage",
+            ),
+            (
+                Config {
+                    position_fraction: 0.0,
+                    ..d()
+                },
+                "position_fraction",
+            ),
+            (
+                Config {
+                    position_fraction: 1.01,
+                    ..d()
+                },
+                "position_fraction",
+            ),
+            (
+                Config {
+                    confidence_threshold: 1.5,
+                    ..d()
+                },
+                "confidence_threshold",
+            ),
+            (
+                Config {
+                    periods_per_year: 0.0,
+                    ..d()
+                },
+                "periods_per_year",
+            ),
+        ];
+        for (cfg, field) in cases {
+            assert_eq!(field_of(cfg), Some(field));
+        }
+        let edges = Config {
+            commission: 0.0,
+            slippage: 0.0999,
+            position_fraction: 1.0,
+            confidence_threshold: 1.0,
+            ..d()
+        };
+        assert_eq!(edges.validate(), Ok(()));
+    }
 }
