@@ -66,6 +66,8 @@ pub enum Command {
     Models(crate::commands::training::ModelsCommand),
     /// A model's signal, confidence and class probabilities at a bar.
     Predict(crate::commands::training::PredictArgs),
+    /// Replay a model over stored bars with costs (a `backtest` operation), or `backtest show ID`.
+    Backtest(crate::commands::backtest::BacktestCommand),
     /// Print shell completions on stdout (no daemon needed).
     Completions {
         #[arg(value_enum)]

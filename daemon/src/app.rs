@@ -6,6 +6,7 @@ use crate::context::Daemon;
 use crate::data::DataManager;
 use crate::listener::{self, BindError, Bound};
 use crate::ops::Registry;
+use crate::service::backtest::BacktestService;
 use crate::service::data::DataService;
 use crate::service::ib::IbService;
 use crate::service::operations::OperationsService;
@@ -100,6 +101,7 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
         )),
         ib: IbService::new(crate::ib::Gateway::new(config.ib.clone())),
         training: training_service(&config),
+        backtest: backtest_service(&config),
         config,
         started,
         started_ms: crate::time::now_ms(),
@@ -132,6 +134,16 @@ fn training_service(config: &Config) -> TrainingService {
         .temporaries_removed
         .store(removed as u64, std::sync::atomic::Ordering::Relaxed);
     svc
+}
+
+/// Saved backtest results, with what interrupted saves left behind removed.
+fn backtest_service(config: &Config) -> BacktestService {
+    let results = Arc::new(crate::backtest::Results::new(&config.state_dir));
+    let removed = results.clean_temporaries();
+    if removed > 0 {
+        tracing::info!(removed, "removed unfinished backtest result files");
+    }
+    BacktestService::new(results)
 }
 
 /// One daemon per state directory: two would both mark each other's running operations interrupted

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::service::Service;
+use crate::service::backtest::BacktestService;
 use crate::service::data::DataService;
 use crate::service::ib::IbService;
 use crate::service::operations::OperationsService;
@@ -22,17 +23,19 @@ pub struct Daemon {
     pub data: DataService,
     pub ib: IbService,
     pub training: TrainingService,
+    pub backtest: BacktestService,
 }
 
 impl Daemon {
     /// Every service, in the order `health`, `status` and `stats` list them.
-    pub fn services(&self) -> [&dyn Service; 5] {
+    pub fn services(&self) -> [&dyn Service; 6] {
         [
             &self.system,
             &self.operations,
             &self.data,
             &self.ib,
             &self.training,
+            &self.backtest,
         ]
     }
 

@@ -18,12 +18,15 @@
 //! - [`ops`]: long-running operations (progress, cancel, queueing, SQLite-backed history).
 //! - [`notify`]: sd_notify readiness, status and watchdog for systemd.
 //! - [`training`]: trainings as operations on their own OS threads (libtorch through `ktrdr-train`).
+//! - [`backtest`]: backtests as operations (the pure `ktrdr-backtest` engine fed with model scores)
+//!   and their saved results.
 //! - [`context`]: the [`context::Daemon`] value every handler shares.
 //!
 //! Trading-domain code (indicators, fuzzy sets, backtest engine) does not live here: it is kept pure
 //! in its own crate, and services here feed it data and wrap it in operations.
 
 pub mod app;
+pub mod backtest;
 pub mod cmd;
 pub mod config;
 pub mod context;

@@ -11,12 +11,14 @@
 //! - [`error`]: typed errors, their hints and the client's exit codes.
 //! - [`model`]: the payload types (health, stats, configuration, operations).
 //! - [`strategy`]: the payloads of the strategy, indicator and fuzzy commands.
+//! - [`backtest`]: the payloads of `backtest` and `backtest show`.
 //! - [`connection`]: [`Connection`], framing plus encoding over any async byte stream.
 //! - [`socket_path`]: where the daemon's socket lives, resolved the same way by both binaries.
 //!
 //! This crate must never depend on torch or anything heavy: `ktrdrctl` links it and has to start in
 //! about a millisecond.
 
+pub mod backtest;
 pub mod codec;
 pub mod connection;
 pub mod error;
@@ -32,7 +34,7 @@ pub use error::{ErrorKind, ProtocolError, WireError};
 pub use message::{Reply, Request, Response};
 
 /// Bumped on any incompatible change to the handshake, the framing, the encoding or a message.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Version of the crate, reported in the handshake for humans.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -3,6 +3,7 @@
 //! After the handshake the client sends one [`Request`] and reads [`Response`] frames until a terminal
 //! one ([`Response::Reply`] or [`Response::Error`]); then it may send the next request.
 
+use crate::backtest::*;
 use crate::error::WireError;
 use crate::model::*;
 use crate::strategy::*;
@@ -171,6 +172,30 @@ pub enum Request {
         timeframe: String,
         at: Option<String>,
     },
+    /// Starts a `backtest` operation replaying a stored model over stored bars from `start` to
+    /// `end` (UTC; indicators warm up on the bars before `start`). Costs and sizing default to the
+    /// engine's documented defaults. With `follow` the answer streams like [`Request::OpsWatch`].
+    Backtest {
+        model: String,
+        symbol: String,
+        timeframe: String,
+        start: Option<String>,
+        end: Option<String>,
+        capital: Option<f64>,
+        commission: Option<f64>,
+        slippage: Option<f64>,
+        position_fraction: Option<f64>,
+        allow_short: bool,
+        follow: bool,
+    },
+    /// A finished backtest's summary; optionally its trades, its equity curve (streamed as
+    /// [`Response::Equity`] chunks before the reply) and a chart.
+    BacktestShow {
+        id: u64,
+        trades: bool,
+        equity: bool,
+        plot: Option<PlotFormat>,
+    },
 }
 
 impl Request {
@@ -211,6 +236,7 @@ impl Request {
             | Request::ModelsShow { .. }
             | Request::ModelsDelete { .. }
             | Request::Predict { .. } => "training",
+            Request::Backtest { .. } | Request::BacktestShow { .. } => "backtest",
         }
     }
 }
@@ -246,6 +272,7 @@ pub enum Reply {
     Model(ModelDetail),
     ModelDeleted(ModelInfo),
     Prediction(PredictionReport),
+    Backtest(BacktestReport),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -254,6 +281,8 @@ pub enum Response {
     Update(OperationRecord),
     /// Non-terminal: the next rows of a bar series, in time order.
     Bars(BarChunk),
+    /// Non-terminal: the next rows of a backtest's equity curve.
+    Equity(EquityChunk),
     /// Terminal: success.
     Reply(Reply),
     /// Terminal: a typed failure.
@@ -262,6 +291,9 @@ pub enum Response {
 
 impl Response {
     pub fn is_terminal(&self) -> bool {
-        !matches!(self, Response::Update(_) | Response::Bars(_))
+        !matches!(
+            self,
+            Response::Update(_) | Response::Bars(_) | Response::Equity(_)
+        )
     }
 }

@@ -7,6 +7,7 @@
 //! - [`metrics`]: loss, accuracy, per-class precision / recall / F1, confusion matrix.
 //! - [`store`]: the on-disk model store, written atomically.
 //! - [`pipeline`]: a whole run from bars to a saved model, and predictions from a stored one.
+//! - [`score`]: a stored model's probabilities for every bar of a series (backtests).
 //! - [`device`]: CPU or CUDA, and the torch version built against.
 //!
 //! Linking this crate links libtorch (~210 ms at process start): only the daemon depends on it.
@@ -18,6 +19,7 @@ pub mod options;
 pub mod pipeline;
 pub mod rng;
 pub mod samples;
+pub mod score;
 pub mod store;
 pub mod trainer;
 

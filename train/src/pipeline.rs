@@ -3,7 +3,6 @@
 //! thread; everything here is synchronous.
 
 use crate::device;
-use crate::model::CLASSES;
 use crate::options::TrainOptions;
 use crate::samples::{SplitSamples, as_f32};
 use crate::store::{Draft, Metadata, ModelStore, PartSizes, StoreError};
@@ -199,14 +198,15 @@ pub fn model_plan(meta: &Metadata, yaml: &str) -> Result<Plan, String> {
     )
 }
 
-/// Predicts from the last complete feature row at or before `at` (ms; the newest when absent).
-pub fn predict(
-    store: &ModelStore,
-    name: &str,
-    symbol: &str,
-    bars: &[(Timeframe, Arc<Bars>)],
-    at: Option<i64>,
-) -> Result<Prediction, PredictError> {
+/// A stored model, its plan checked against its feature columns, and the row index of `symbol`
+/// for the symbol embedding.
+pub(crate) struct Ready {
+    pub loaded: crate::store::Loaded,
+    pub plan: Plan,
+    pub symbol_index: i64,
+}
+
+pub(crate) fn ready(store: &ModelStore, name: &str, symbol: &str) -> Result<Ready, PredictError> {
     let loaded = store.load(name, Device::Cpu)?;
     let meta = &loaded.metadata;
     let plan = model_plan(meta, &loaded.strategy_yaml).map_err(PredictError::Invalid)?;
@@ -216,7 +216,7 @@ pub fn predict(
         ));
     }
     let symbol_index = match meta.symbols.iter().position(|s| s == symbol) {
-        Some(i) => i,
+        Some(i) => i as i64,
         None if meta.architecture.embeds_symbols() => {
             return Err(PredictError::Invalid(format!(
                 "{symbol} is not one of the model's symbols ({})",
@@ -225,8 +225,50 @@ pub fn predict(
         }
         None => 0,
     };
+    Ok(Ready {
+        loaded,
+        plan,
+        symbol_index,
+    })
+}
+
+/// Class probabilities (BUY, HOLD, SELL) for `rows` feature rows of `width` columns.
+pub(crate) fn probabilities(
+    ready: &Ready,
+    x: &[f32],
+    rows: usize,
+    width: usize,
+) -> Result<Vec<f32>, PredictError> {
+    tch::no_grad(|| {
+        let x = Tensor::from_slice(x).view([rows as i64, width as i64]);
+        let s = Tensor::full(
+            [rows as i64],
+            ready.symbol_index,
+            (Kind::Int64, Device::Cpu),
+        );
+        let p = ready
+            .loaded
+            .model
+            .forward(&x, &s, None)
+            .softmax(-1, Kind::Float)
+            .view([-1]);
+        Vec::<f32>::try_from(&p)
+    })
+    .map_err(|e| PredictError::Invalid(format!("torch: {e}")))
+}
+
+/// Predicts from the last complete feature row at or before `at` (ms; the newest when absent).
+pub fn predict(
+    store: &ModelStore,
+    name: &str,
+    symbol: &str,
+    bars: &[(Timeframe, Arc<Bars>)],
+    at: Option<i64>,
+) -> Result<Prediction, PredictError> {
+    let ready = ready(store, name, symbol)?;
+    let meta = &ready.loaded.metadata;
     let refs: Vec<(Timeframe, &Bars)> = bars.iter().map(|(tf, b)| (*tf, b.as_ref())).collect();
-    let m = build(&plan.strategy, &refs).map_err(|e| PredictError::Invalid(e.to_string()))?;
+    let m = build(&ready.plan.strategy, &refs).map_err(|e| PredictError::Invalid(e.to_string()))?;
     let last = match at {
         Some(t) => m.ts.partition_point(|&x| x <= t),
         None => m.ts.len(),
@@ -240,17 +282,7 @@ pub fn predict(
         ));
     };
     let x: Vec<f32> = m.columns.iter().map(|c| as_f32(c[row])).collect();
-    let probs: Vec<f32> = tch::no_grad(|| {
-        let x = Tensor::from_slice(&x).view([1, x.len() as i64]);
-        let s = Tensor::from_slice(&[symbol_index as i64]);
-        let p = loaded
-            .model
-            .forward(&x, &s, None)
-            .softmax(-1, Kind::Float)
-            .view([CLASSES]);
-        Vec::<f32>::try_from(&p)
-    })
-    .map_err(|e| PredictError::Invalid(format!("torch: {e}")))?;
+    let probs = probabilities(&ready, &x, 1, x.len())?;
     let probabilities = [probs[0] as f64, probs[1] as f64, probs[2] as f64];
     let (best, confidence) = probabilities
         .iter()

@@ -1,5 +1,6 @@
 //! One file per command group. Each sends its request(s) and prints the answer.
 
+pub mod backtest;
 pub mod daemon;
 pub mod data;
 pub mod ib;

@@ -200,6 +200,22 @@ pub async fn demo(
 /// Sends a request whose answer is a stream of operation snapshots, renders them, and turns the final
 /// state into the exit status.
 pub async fn follow(c: &mut Client, req: &Request, json: bool) -> Result<(), Failure> {
+    let rec = follow_to_end(c, req, json).await?;
+    if json {
+        print_json_line(&serde_json::json!({"event": "final", "operation": operation_json(&rec)}));
+    } else {
+        print_record(&rec, false)?;
+    }
+    outcome(&rec)
+}
+
+/// Sends `req`, shows its progress until the operation ends and returns the final record (without
+/// printing it). Ctrl-C detaches.
+pub async fn follow_to_end(
+    c: &mut Client,
+    req: &Request,
+    json: bool,
+) -> Result<OperationRecord, Failure> {
     c.send(req).await?;
     let mut view = ProgressView::new(json);
     let mut first = true;
@@ -214,18 +230,11 @@ pub async fn follow(c: &mut Client, req: &Request, json: bool) -> Result<(), Fai
         first = false;
         match frame {
             Response::Update(rec) => view.update(&rec),
-            Response::Bars(_) => {}
+            Response::Bars(_) | Response::Equity(_) => {}
             Response::Reply(reply) => {
                 let rec = expect_op(reply)?;
                 view.finish();
-                if json {
-                    print_json_line(
-                        &serde_json::json!({"event": "final", "operation": operation_json(&rec)}),
-                    );
-                } else {
-                    print_record(&rec, false)?;
-                }
-                return outcome(&rec);
+                return Ok(rec);
             }
             Response::Error(e) => {
                 view.finish();
@@ -235,7 +244,7 @@ pub async fn follow(c: &mut Client, req: &Request, json: bool) -> Result<(), Fai
     }
 }
 
-fn outcome(rec: &OperationRecord) -> Result<(), Failure> {
+pub fn outcome(rec: &OperationRecord) -> Result<(), Failure> {
     match rec.state {
         OpState::Completed => Ok(()),
         OpState::Failed => Err(rec

@@ -1,6 +1,7 @@
 //! One file per request kind. Each takes the shared [`Daemon`] and returns a reply or a typed error;
 //! streaming commands also write non-terminal frames to the connection as they go.
 
+mod backtest;
 mod config;
 mod data;
 mod health;
@@ -168,6 +169,42 @@ pub async fn dispatch(
             timeframe,
             at,
         } => training::predict(ctx, model, &symbol, &timeframe, at.as_deref()).await,
+        Request::Backtest {
+            model,
+            symbol,
+            timeframe,
+            start,
+            end,
+            capital,
+            commission,
+            slippage,
+            position_fraction,
+            allow_short,
+            follow,
+        } => {
+            let args = backtest::BacktestArgs {
+                model,
+                symbol,
+                timeframe,
+                start,
+                end,
+                overrides: crate::backtest::job::Overrides {
+                    capital,
+                    commission,
+                    slippage,
+                    position_fraction,
+                    allow_short,
+                },
+                follow,
+            };
+            backtest::backtest(ctx, args, conn).await?
+        }
+        Request::BacktestShow {
+            id,
+            trades,
+            equity,
+            plot,
+        } => backtest::show(ctx, id, trades, equity, plot, conn).await?,
         Request::IbStatus => Ok(ib::status(ctx)),
         Request::IbTest => ib::test(ctx).await,
         Request::IbContract { symbol } => ib::contract(ctx, &symbol).await,

@@ -5,6 +5,7 @@
 //! a remote host service). Whatever the adapter, each service describes itself the same way through
 //! [`Service`], which is what `ktrdrctl health`, `status` and `stats` print.
 
+pub mod backtest;
 pub mod data;
 pub mod ib;
 pub mod metrics;

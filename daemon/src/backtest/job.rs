@@ -1,0 +1,231 @@
+//! One backtest operation: load, score, replay, save.
+
+use super::results::{Detail, Results};
+use crate::data::DataManager;
+use crate::data::input::{SeriesKey, Window};
+use crate::ops::OpHandle;
+use crate::service::backtest::BacktestCounters;
+use crate::training::store_error;
+use ktrdr_backtest::{Config, Prices, engine, metrics::periods_per_year};
+use ktrdr_market::{Bars, Timeframe};
+use ktrdr_protocol::WireError;
+use ktrdr_protocol::backtest::{BacktestSummary, BuyHoldSummary};
+use ktrdr_protocol::model::Progress;
+use ktrdr_train::ModelStore;
+use ktrdr_train::pipeline::PredictError;
+use ktrdr_train::score::{ScoreError, score};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// What the user may override; everything else comes from the strategy and the engine's defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub capital: Option<f64>,
+    pub commission: Option<f64>,
+    pub slippage: Option<f64>,
+    pub position_fraction: Option<f64>,
+    pub allow_short: bool,
+}
+
+pub struct Job {
+    pub model: String,
+    pub symbol: String,
+    pub timeframe: Timeframe,
+    /// Every timeframe the model's strategy reads, the base first.
+    pub timeframes: Vec<Timeframe>,
+    pub window: Window,
+    pub overrides: Overrides,
+}
+
+pub struct Env {
+    pub data: Arc<DataManager>,
+    pub store: Arc<ModelStore>,
+    pub results: Arc<Results>,
+    pub counters: Arc<BacktestCounters>,
+}
+
+fn step(h: &OpHandle, percent: f64, message: impl Into<String>) {
+    h.progress(Progress {
+        percent,
+        message: message.into(),
+        ..Progress::default()
+    });
+}
+
+pub async fn run(job: Job, env: Env, h: OpHandle) -> Result<String, WireError> {
+    let result = replay(job, &env, &h).await;
+    let c = &env.counters;
+    match &result {
+        Ok(_) => c.completed.fetch_add(1, Ordering::Relaxed),
+        Err(e) if e.kind == ktrdr_protocol::ErrorKind::Cancelled => {
+            c.cancelled.fetch_add(1, Ordering::Relaxed)
+        }
+        Err(_) => c.failed.fetch_add(1, Ordering::Relaxed),
+    };
+    result
+}
+
+async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<String, WireError> {
+    step(h, 0.0, "loading bars");
+    // Everything up to the end: bars before the start warm the indicators up; bars after the end
+    // are never loaded, so no feature can see them.
+    let upto = Window {
+        start: None,
+        end: job.window.end,
+    };
+    let mut series = Vec::with_capacity(job.timeframes.len());
+    for &tf in &job.timeframes {
+        let key = SeriesKey {
+            symbol: job.symbol.clone(),
+            timeframe: tf,
+        };
+        let (bars, range) = env.data.window(&key, upto).await.map_err(|e| {
+            if e.kind == ktrdr_protocol::ErrorKind::NotFound {
+                e.with_hint(format!(
+                    "the model's strategy needs {tf} bars of {}: import or load them first",
+                    job.symbol
+                ))
+            } else {
+                e
+            }
+        })?;
+        let bars: Arc<Bars> = if range == (0..bars.len()) {
+            bars
+        } else {
+            Arc::new(bars.slice(range))
+        };
+        series.push((tf, bars));
+    }
+    let base = Arc::clone(&series[0].1);
+    let first = match job.window.start {
+        Some(s) => base.ts().partition_point(|&t| t < s),
+        None => 0,
+    };
+    if first >= base.len() {
+        return Err(WireError::validation(format!(
+            "no {} {} bars in the requested range",
+            job.symbol, job.timeframe
+        ))
+        .with_hint(format!(
+            "`ktrdrctl data range {} {}` shows what is stored",
+            job.symbol, job.timeframe
+        )));
+    }
+    h.check()?;
+    step(h, 10.0, "computing features and model probabilities");
+    let (store, model, symbol) = (
+        Arc::clone(&env.store),
+        job.model.clone(),
+        job.symbol.clone(),
+    );
+    let hb = h.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let scored = tokio::task::spawn_blocking(move || {
+        let _rt = runtime.enter();
+        let mut progress = |done: usize, total: usize| {
+            let pct = 10.0 + 70.0 * done as f64 / total.max(1) as f64;
+            step(&hb, pct, format!("scored {done}/{total} bars"));
+        };
+        score(&store, &model, &symbol, &series, &mut progress, &|| {
+            hb.is_cancelled()
+        })
+    })
+    .await
+    .map_err(|e| WireError::internal(format!("backtest task failed: {e}")))?
+    .map_err(|e| match e {
+        ScoreError::Cancelled => WireError::cancelled("cancelled while scoring; nothing saved"),
+        ScoreError::Predict(PredictError::Store(s)) => store_error(s),
+        ScoreError::Predict(PredictError::Invalid(m)) => WireError::validation(m),
+    })?;
+    h.check()?;
+    step(h, 80.0, "replaying");
+    let o = &job.overrides;
+    let d = Config::default();
+    let ts = &base.ts()[first..];
+    let cfg = Config {
+        capital: o.capital.unwrap_or(d.capital),
+        commission: o.commission.unwrap_or(d.commission),
+        slippage: o.slippage.unwrap_or(d.slippage),
+        position_fraction: o.position_fraction.unwrap_or(d.position_fraction),
+        allow_short: o.allow_short,
+        confidence_threshold: scored.rules.confidence_threshold,
+        position_awareness: scored.rules.position_awareness,
+        min_signal_separation: scored.rules.min_signal_separation,
+        periods_per_year: periods_per_year(ts, job.timeframe.duration_ms()),
+    };
+    let prices = Prices {
+        ts,
+        open: &base.open()[first..],
+        high: &base.high()[first..],
+        low: &base.low()[first..],
+        close: &base.close()[first..],
+    };
+    let probs = &scored.probs[first..];
+    let outcome =
+        engine::run(prices, probs, &cfg).map_err(|e| WireError::validation(e.to_string()))?;
+    let mut warnings = Vec::new();
+    let meta = &scored.metadata;
+    if let (Some(a), Some(b)) = (meta.data_first_ms, meta.data_last_ms)
+        && ts[0] <= b
+        && *ts.last().unwrap_or(&ts[0]) >= a
+    {
+        warnings.push(format!(
+            "the range overlaps the bars the model was trained, validated and tested on ({} to {}): these results are in-sample",
+            ktrdr_market::time::format_ms(a),
+            ktrdr_market::time::format_ms(b)
+        ));
+    }
+    let warm = scored
+        .first_defined
+        .map_or(ts.len(), |f| f.saturating_sub(first).min(ts.len()));
+    if warm > 0 {
+        warnings.push(format!(
+            "the first {warm} bars had indicators still warming up and were held"
+        ));
+    }
+    let m = &outcome.metrics;
+    let bh = &outcome.buy_hold;
+    let summary = BacktestSummary {
+        id: h.id(),
+        model: meta.name.clone(),
+        symbol: job.symbol.clone(),
+        timeframe: job.timeframe.to_string(),
+        first_ms: ts[0],
+        last_ms: ts[ts.len() - 1],
+        bars: ts.len() as u64,
+        config: cfg,
+        metrics: m.clone(),
+        buy_hold: BuyHoldSummary {
+            total_return: bh.total_return,
+            annual_return: bh.annual_return,
+            volatility: bh.volatility,
+            sharpe: bh.sharpe,
+            max_drawdown: bh.max_drawdown,
+            end_equity: bh.equity.last().copied().unwrap_or(0.0),
+        },
+        actions: outcome.actions.map(|a| a as u64),
+        acted: outcome.acted as u64,
+        warnings,
+    };
+    h.check()?;
+    step(h, 90.0, "saving results");
+    let detail = Detail {
+        summary: summary.clone(),
+        ts: ts.to_vec(),
+        close: prices.close.to_vec(),
+        equity: outcome.equity,
+        buy_hold: outcome.buy_hold.equity,
+        trades: outcome.trades,
+    };
+    let results = Arc::clone(&env.results);
+    tokio::task::spawn_blocking(move || results.save(&detail))
+        .await
+        .map_err(|e| WireError::internal(format!("backtest save failed: {e}")))??;
+    env.counters
+        .bars_replayed
+        .fetch_add(summary.bars, Ordering::Relaxed);
+    env.counters
+        .trades
+        .fetch_add(summary.metrics.trades as u64, Ordering::Relaxed);
+    serde_json::to_string(&summary).map_err(|e| WireError::internal(e.to_string()))
+}

@@ -1,0 +1,249 @@
+//! Backtests end to end: a model trained by the real ktrdrd (libtorch on CPU) on the first months
+//! of the shared EURUSD 1h sample, replayed by the daemon over the later months, driven by the
+//! real ktrdrctl.
+
+use ktrdr_tests::{Daemon, stderr, stdout};
+use serde_json::Value;
+use std::path::Path;
+
+/// The predecessor's example (single timeframe), with a threshold low enough that a briefly trained
+/// model acts, so the replay has trades to check.
+const STRATEGY: &str = r#"
+name: rsi_mean_reversion
+version: "2.0"
+training_data: {symbols: {mode: single_symbol, list: [EURUSD]}, timeframes: {mode: single_timeframe, list: [1h]}, history_required: 200}
+indicators: [{name: rsi, period: 14, source: close}, {name: macd, fast_period: 12, slow_period: 26, signal_period: 9}]
+fuzzy_sets: {rsi: {oversold: {type: triangular, parameters: [0, 20, 35]}, neutral: {type: triangular, parameters: [30, 50, 70]}, overbought: {type: triangular, parameters: [65, 80, 100]}}}
+model: {type: mlp, architecture: {hidden_layers: [50, 25], activation: relu, dropout: 0.2}, features: {lookback_periods: 2}, training: {learning_rate: 0.001, batch_size: 32, epochs: 5, optimizer: adam, early_stopping: {patience: 10, min_delta: 0.0001}, seed: 7}}
+decisions: {confidence_threshold: 0.34, position_awareness: true, filters: {min_signal_separation: 4}}
+training: {labels: {source: zigzag, zigzag_threshold: 0.01}, data_split: {train: 0.7, validation: 0.15, test: 0.15}}
+"#;
+
+const MODEL: &str = "rsi_mean_reversion/EURUSD_1h_v1";
+
+/// A daemon with the EURUSD 1h sample imported and a model trained on bars before April 2025.
+fn trained() -> Daemon {
+    let d = Daemon::start();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/ktrdr-ib-samples/EURUSD_1h.csv");
+    let o = d.ctl(&[
+        "data",
+        "import",
+        sample.to_str().unwrap(),
+        "--symbol",
+        "EURUSD",
+        "--timeframe",
+        "1h",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = d.dir.path().join("strategy.yaml");
+    std::fs::write(&file, STRATEGY).unwrap();
+    let o = d.ctl(&["train", file.to_str().unwrap(), "--end", "2025-03-31"]);
+    assert!(o.status.success(), "{}\n{}", stderr(&o), d.log_text());
+    d
+}
+
+fn backtest(d: &Daemon, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "--json",
+        "backtest",
+        MODEL,
+        "--symbol",
+        "EURUSD",
+        "--timeframe",
+        "1h",
+        "--start",
+        "2025-04-01",
+        "--end",
+        "2025-06-06",
+    ];
+    args.extend_from_slice(extra);
+    let o = d.ctl(&args);
+    assert!(o.status.success(), "{}\n{}", stderr(&o), d.log_text());
+    let last = stdout(&o).lines().last().unwrap_or_default().to_string();
+    let v: Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(v["event"], "final", "{last}");
+    assert_eq!(v["operation"]["state"], "completed", "{last}");
+    v["operation"]["result"].clone()
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn check_consistent(summary: &Value, trades: &[Value]) {
+    let m = &summary["metrics"];
+    let capital = f(&summary["config"]["capital"]);
+    let pnl: f64 = trades.iter().map(|t| f(&t["pnl"])).sum();
+    let end = f(&m["end_equity"]);
+    assert!(
+        ((capital + pnl) - end).abs() <= 1e-6 * capital,
+        "end equity {end} != capital {capital} + net pnl {pnl}"
+    );
+    let dd = f(&m["max_drawdown"]);
+    assert!((0.0..=1.0).contains(&dd), "drawdown {dd}");
+    assert_eq!(m["trades"].as_u64().unwrap() as usize, trades.len());
+    for t in trades {
+        assert!(t["exit_index"].as_u64() > t["entry_index"].as_u64(), "{t}");
+        assert!(f(&t["commission"]) > 0.0, "{t}");
+    }
+}
+
+#[test]
+fn a_model_trained_on_early_bars_is_backtested_on_later_ones_consistently() {
+    let d = trained();
+    let summary = backtest(&d, &[]);
+    let id = summary["id"].as_u64().unwrap().to_string();
+    assert_eq!(summary["symbol"], "EURUSD");
+    assert_eq!(summary["model"], MODEL);
+    // Bars from 2025-04-01 on: the first replayed bar is at or after the start.
+    assert!(summary["first_ms"].as_i64().unwrap() >= 1_743_465_600_000);
+    assert!(
+        summary["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| !w.as_str().unwrap().contains("in-sample")),
+        "the test range does not overlap training: {summary}"
+    );
+    // Forex 1h: about 24 x 5 x 52 bars a year, not 252.
+    let ppy = f(&summary["metrics"]["periods_per_year"]);
+    assert!((5000.0..7000.0).contains(&ppy), "periods per year {ppy}");
+
+    let show = d.ctl_json(&["backtest", "show", &id, "--trades"]);
+    let trades = show["trades"].as_array().unwrap().clone();
+    assert!(!trades.is_empty(), "the model acted: {show}");
+    check_consistent(&show["summary"], &trades);
+    assert_eq!(
+        show["summary"], summary,
+        "show repeats the operation's summary"
+    );
+
+    // The equity curve: one row per replayed bar, ending at the end equity.
+    let o = d.ctl(&["backtest", "show", &id, "--equity", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "time,close,equity,buy_hold");
+    assert_eq!(lines.len() - 1, summary["bars"].as_u64().unwrap() as usize);
+    let last_equity: f64 = lines[lines.len() - 1]
+        .split(',')
+        .nth(2)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((last_equity - f(&summary["metrics"]["end_equity"])).abs() < 0.01);
+
+    // The human summary names both sides of the comparison.
+    let o = d.ctl(&["backtest", "show", &id]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("BUY & HOLD") && text.contains("max drawdown"),
+        "{text}"
+    );
+
+    // Charts: PNG and SVG bytes written by the client.
+    let png = d.dir.path().join("equity.png");
+    let o = d.ctl(&["backtest", "show", &id, "--plot", png.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let svg = d.dir.path().join("equity.svg");
+    let o = d.ctl(&["backtest", "show", &id, "--plot", svg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.contains("<svg") && text.contains("EURUSD"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+}
+
+#[test]
+fn long_short_costs_and_in_sample_ranges() {
+    let d = trained();
+    let summary = backtest(
+        &d,
+        &[
+            "--allow-short",
+            "--commission",
+            "0.0002",
+            "--capital",
+            "50000",
+        ],
+    );
+    let id = summary["id"].as_u64().unwrap().to_string();
+    assert_eq!(summary["config"]["allow_short"], true);
+    assert_eq!(f(&summary["config"]["commission"]), 0.0002);
+    let show = d.ctl_json(&["backtest", "show", &id, "--trades"]);
+    let trades = show["trades"].as_array().unwrap().clone();
+    check_consistent(&show["summary"], &trades);
+
+    // A range the model was trained on is flagged as in-sample.
+    let o = d.ctl(&[
+        "--json",
+        "backtest",
+        MODEL,
+        "--symbol",
+        "EURUSD",
+        "--timeframe",
+        "1h",
+        "--start",
+        "2025-02-01",
+        "--end",
+        "2025-03-01",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("in-sample"), "{text}");
+}
+
+#[test]
+fn bad_requests_fail_clearly_before_any_operation() {
+    let d = trained();
+    let before = d.ctl_json(&["ops", "list"]);
+    let cases: [(&[&str], i32, &str); 5] = [
+        (&["--timeframe", "4h"], 2, "trained on 1h"),
+        (
+            &["--timeframe", "1h", "--start", "2025-13-01"],
+            2,
+            "--start",
+        ),
+        (
+            &["--timeframe", "1h", "--commission", "0.5"],
+            2,
+            "--commission",
+        ),
+        (&["--timeframe", "1h", "--fraction", "0"], 2, "--fraction"),
+        (&["--timeframe", "1h", "--capital=-5"], 2, "--capital"),
+    ];
+    for (extra, code, needle) in cases {
+        let mut args = vec!["backtest", MODEL, "--symbol", "EURUSD"];
+        args.extend_from_slice(extra);
+        let o = d.ctl(&args);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    let o = d.ctl(&[
+        "backtest",
+        "nosuch",
+        "--symbol",
+        "EURUSD",
+        "--timeframe",
+        "1h",
+    ]);
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    let after = d.ctl_json(&["ops", "list"]);
+    assert_eq!(before["items"], after["items"], "no operation was started");
+
+    // `backtest show` of something that is not a finished backtest.
+    let training_id = before["items"][0]["id"].as_u64().unwrap().to_string();
+    let o = d.ctl(&["backtest", "show", &training_id]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a backtest"), "{}", stderr(&o));
+    let o = d.ctl(&["backtest", "show", "999999"]);
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    let o = d.ctl(&["backtest", "show", &training_id, "--plot", "chart.gif"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
