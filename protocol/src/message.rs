@@ -272,7 +272,7 @@ pub enum Reply {
     Model(ModelDetail),
     ModelDeleted(ModelInfo),
     Prediction(PredictionReport),
-    Backtest(BacktestReport),
+    Backtest(Box<BacktestReport>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

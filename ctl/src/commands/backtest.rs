@@ -194,7 +194,7 @@ async fn show(c: &mut Client, json: bool, a: ShowArgs) -> Result<(), Failure> {
                 }
                 rows += chunk.ts.len();
             }
-            Response::Reply(Reply::Backtest(r)) => break r,
+            Response::Reply(Reply::Backtest(r)) => break *r,
             Response::Reply(_) => {
                 return Err(WireError::internal("unexpected reply to backtest show").into());
             }

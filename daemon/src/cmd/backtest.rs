@@ -205,9 +205,9 @@ pub async fn show(
             at = end;
         }
     }
-    Ok(Ok(Reply::Backtest(BacktestReport {
+    Ok(Ok(Reply::Backtest(Box::new(BacktestReport {
         summary: detail.summary,
         trades: trades.then_some(detail.trades),
         plot: chart,
-    })))
+    }))))
 }
