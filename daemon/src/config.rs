@@ -62,6 +62,8 @@ pub struct FileIb {
     pub connect_timeout_secs: Option<f64>,
     pub request_timeout_secs: Option<f64>,
     pub pacing_scale: Option<f64>,
+    pub flush_bars: Option<usize>,
+    pub flush_secs: Option<f64>,
     pub use_host_service: Option<bool>,
     pub host_service_url: Option<String>,
 }
@@ -128,6 +130,10 @@ pub struct IbConfig {
     /// Multiplies every pacing window: 1 is IB's rules, 0 turns pacing off. Below 1 only for tests
     /// and benchmarks against a fake gateway; a real gateway would answer with violations.
     pub pacing_scale: f64,
+    /// A load writes its fetched bars once this many are pending (1: after every segment).
+    pub flush_bars: usize,
+    /// ...or once the oldest pending bar has waited this long, so a crash loses little.
+    pub flush_after: Duration,
     pub mode: IbMode,
 }
 
@@ -357,6 +363,21 @@ impl Config {
                 message: "must be between 0 (pacing off) and 100".into(),
             });
         }
+        let flush_bars: usize = b.value(
+            "ib.flush_bars",
+            None,
+            "KTRDR_IB_FLUSH_BARS",
+            fib.flush_bars,
+            50_000,
+        )?;
+        if flush_bars == 0 {
+            return Err(ConfigError::Value {
+                name: "ib.flush_bars".into(),
+                value: "0".into(),
+                message: "must be at least 1 (1 writes after every segment)".into(),
+            });
+        }
+        let flush_after = b.secs("ib.flush_secs", "KTRDR_IB_FLUSH_SECS", fib.flush_secs, 1.0)?;
         let use_host_service = b
             .value(
                 "ib.use_host_service",
@@ -457,6 +478,8 @@ impl Config {
                 connect_timeout: ib_connect_timeout,
                 request_timeout: ib_request_timeout,
                 pacing_scale,
+                flush_bars,
+                flush_after,
                 mode: ib_mode,
             },
             training: TrainingConfig {
@@ -768,6 +791,13 @@ mod tests {
         assert!(err.to_string().contains("IB_HOST_SERVICE_URL"), "{err}");
         let err = load(&[("KTRDR_IB_PACING_SCALE", "-1")], Flags::default()).unwrap_err();
         assert!(err.to_string().contains("pacing_scale"), "{err}");
+        let c = load(&[], Flags::default()).unwrap();
+        assert_eq!(
+            (c.ib.flush_bars, c.ib.flush_after),
+            (50_000, Duration::from_secs(1))
+        );
+        let err = load(&[("KTRDR_IB_FLUSH_BARS", "0")], Flags::default()).unwrap_err();
+        assert!(err.to_string().contains("flush_bars"), "{err}");
     }
 
     #[test]

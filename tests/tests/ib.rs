@@ -256,6 +256,112 @@ fn drop_mid_load_then_restart_resumes_without_loss_or_duplicates() {
     assert!(gw2.historical().len() <= 5, "{:?}", gw2.historical().len());
 }
 
+/// How a test stops a load halfway.
+#[derive(Clone, Copy, Debug)]
+enum Stop {
+    Cancel,
+    /// The symbol becomes unknown to the gateway: the next segment fails with error 200.
+    Failure,
+}
+
+/// A 1m backfill with batching holding every fetched bar in memory (neither threshold can be
+/// reached), stopped after at least 10 answered segments. Whatever the load received must be stored,
+/// as the newest bars of the range (a backfill grows the stored series backwards), and a rerun must
+/// fetch exactly the missing segments and complete the series.
+fn stop_mid_backfill_then_rerun(stop: Stop) {
+    let rt = runtime();
+    let days = 60;
+    let s = series(days, 60, 8.0);
+    let mut lib = Library::default();
+    lib.insert("STOP", "1m", s.clone());
+    let gw = rt.block_on(FakeGateway::start(lib)).unwrap();
+    // Each answer takes 200 ms, so the load lasts at least 12 s and is still running when stopped.
+    gw.faults(|f| f.delay = Duration::from_millis(200));
+    let d = daemon_for(
+        gw.port(),
+        &[
+            ("KTRDR_IB_PACING_SCALE", "0"),
+            ("KTRDR_IB_FLUSH_BARS", "100000000"),
+            ("KTRDR_IB_FLUSH_SECS", "3600"),
+        ],
+    );
+    let range = [
+        "--mode",
+        "backfill",
+        "--start",
+        &iso(T0),
+        "--end",
+        &iso(T0 + days * DAY),
+    ];
+    let mut args = vec!["data", "load", "STOP", "1m", "--detach"];
+    args.extend_from_slice(&range);
+    let id = d.ctl_json(&args)["id"].as_u64().expect("operation id");
+    let answered = || {
+        gw.historical()
+            .iter()
+            .filter(|l| l.outcome.starts_with("bars"))
+            .count()
+    };
+    assert!(
+        ktrdr_tests::eventually(Duration::from_secs(60), || answered() >= 10),
+        "the load did not get going: {}\n{:?}",
+        d.ctl_json(&["ops", "show", &id.to_string()]),
+        gw.historical()
+            .iter()
+            .map(|l| &l.outcome)
+            .collect::<Vec<_>>()
+    );
+    let rec = match stop {
+        Stop::Cancel => d.ctl_json(&["ops", "cancel", &id.to_string()]),
+        Stop::Failure => {
+            gw.faults(|f| {
+                f.unknown.insert("STOP".into());
+            });
+            assert!(ktrdr_tests::eventually(Duration::from_secs(60), || {
+                d.ctl_json(&["ops", "show", &id.to_string()])["state"] == "failed"
+            }));
+            d.ctl_json(&["ops", "show", &id.to_string()])
+        }
+    };
+    let want_state = match stop {
+        Stop::Cancel => "cancelled",
+        Stop::Failure => "failed",
+    };
+    assert_eq!(rec["state"], want_state, "{rec}");
+    let received = rec["progress"]["items"].as_u64().unwrap() as usize;
+    let done = rec["progress"]["step"].as_u64().unwrap() as usize;
+    assert!(done >= 9, "{rec}");
+    assert_eq!(received, done * 1440, "{rec}");
+    let kept = stored(&d, "STOP", "1m");
+    assert_same(&kept, &s.bars()[s.bars().len() - received..]);
+
+    gw.faults(|f| {
+        f.delay = Duration::ZERO;
+        f.unknown.clear();
+    });
+    let before = gw.historical().len();
+    let mut again = vec!["STOP", "1m"];
+    again.extend_from_slice(&range);
+    let r = load(&d, &again);
+    assert_eq!(
+        r["segments"].as_u64(),
+        Some(days as u64 - done as u64),
+        "{r}"
+    );
+    assert_eq!(gw.historical().len() - before, days as usize - done);
+    assert_same(&stored(&d, "STOP", "1m"), s.bars());
+}
+
+#[test]
+fn cancel_mid_backfill_keeps_every_fetched_segment_and_a_rerun_resumes() {
+    stop_mid_backfill_then_rerun(Stop::Cancel);
+}
+
+#[test]
+fn failure_mid_backfill_keeps_every_fetched_segment_and_a_rerun_resumes() {
+    stop_mid_backfill_then_rerun(Stop::Failure);
+}
+
 #[test]
 fn pacing_violations_are_retried_and_a_burst_of_100_stays_within_the_rules() {
     let rt = runtime();
@@ -440,40 +546,4 @@ fn client_id_clash_and_a_silent_gateway_give_clear_errors() {
         stderr(&o)
     );
     assert!(started.elapsed() < Duration::from_secs(4));
-}
-
-/// `cargo test -p ktrdr-tests --test ib -- --ignored --nocapture bench_`: a year of 1-minute bars
-/// (365 segments) with pacing off, end to end: IB wire, decoding, and the per-segment merge.
-#[test]
-#[ignore]
-fn bench_large_backfill_without_pacing() {
-    let rt = runtime();
-    let days = 365;
-    let s = series(days, 60, 7.0);
-    let mut lib = Library::default();
-    lib.insert("BENCH", "1m", s.clone());
-    let gw = rt.block_on(FakeGateway::start(lib)).unwrap();
-    let d = daemon_for(gw.port(), &[("KTRDR_IB_PACING_SCALE", "0")]);
-    let started = Instant::now();
-    let r = load(
-        &d,
-        &[
-            "BENCH",
-            "1m",
-            "--mode",
-            "backfill",
-            "--start",
-            &iso(T0),
-            "--end",
-            &iso(T0 + days * DAY),
-        ],
-    );
-    let secs = started.elapsed().as_secs_f64();
-    let bars = r["bars_received"].as_u64().unwrap();
-    assert_eq!(bars as usize, s.bars().len());
-    println!(
-        "backfill: {bars} bars in {} segments, {secs:.2} s end to end, {:.0} bars/s",
-        r["segments"],
-        bars as f64 / secs
-    );
 }

@@ -1,22 +1,24 @@
 //! `data load`: historical bars from IB into the store, as an operation (kind `ib_load`).
 //!
-//! The range comes from the mode and what is stored: `tail` from the last stored bar to the end,
-//! `backfill` from `--start` (or IB's head timestamp) to the first stored bar, `full` both, `local`
-//! never touches IB. The range is split into segments IB serves in one answer; each segment is
-//! paced, fetched, and merged into the store at once, so a load that fails or is cancelled keeps
-//! what it fetched and a rerun starts where it stopped.
+//! The range comes from the mode and what is stored (see [`super::plan`]); `local` never touches
+//! IB. The range is split into segments IB serves in one answer; each is paced and fetched, and
+//! fetched segments are written in batches (see [`super::batch`]): when enough bars are pending or
+//! the oldest has waited long enough, before any long wait, and whatever ends the load (success,
+//! failure, cancel). So a load that fails or is cancelled keeps what it fetched, and because the
+//! plan grows the stored series from its edge, a rerun starts where it stopped.
 
+use super::batch::{Batch, Policy};
 use super::gateway::{Failure, Gateway, Resolved};
-use super::segments::{self, Segment};
+use super::plan;
+use super::segments::Segment;
 use crate::data::DataManager;
 use crate::data::input::SeriesKey;
 use crate::ops::OpHandle;
-use ktrdr_market::Timeframe;
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{LoadMode, Progress};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Pacing violations in a row before a segment is given up.
 const MAX_PACING_RETRIES: u32 = 6;
@@ -51,8 +53,36 @@ struct Tally {
     added: u64,
     replaced: u64,
     rows: u64,
+    /// Bars written to the store so far, and in how many writes.
+    stored: u64,
+    writes: u64,
     pacing_wait: Duration,
     retries: u64,
+}
+
+/// Fetched bars on their way to the store.
+struct Sink<'a> {
+    data: &'a Arc<DataManager>,
+    key: &'a SeriesKey,
+    batch: Batch,
+}
+
+impl Sink<'_> {
+    /// Writes everything pending in one merge (one rewrite of the series file).
+    async fn flush(&mut self, t: &mut Tally) -> Result<(), WireError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let bars = self.batch.take();
+        let n = bars.len() as u64;
+        let (stats, rows) = self.data.merge(self.key, bars).await?;
+        t.added += stats.added as u64;
+        t.replaced += stats.replaced as u64;
+        t.rows = rows as u64;
+        t.stored += n;
+        t.writes += 1;
+        Ok(())
+    }
 }
 
 fn progress(h: &OpHandle, t: &Tally, message: String) {
@@ -93,6 +123,7 @@ async fn with_retries<T, F, Fut>(
     gw: &Gateway,
     h: &OpHandle,
     t: &mut Tally,
+    sink: &mut Sink<'_>,
     what: &str,
     mut f: F,
 ) -> Result<T, WireError>
@@ -124,6 +155,7 @@ where
                         d.as_secs_f64()
                     ),
                 );
+                sink.flush(t).await?;
                 pause(h, d).await?;
             }
             Err(Failure::Connection(e)) if conn < MAX_CONNECTION_RETRIES && gw.has_connected() => {
@@ -140,36 +172,12 @@ where
                         d.as_secs_f64()
                     ),
                 );
+                sink.flush(t).await?;
                 pause(h, d).await?;
             }
             Err(f) => return Err(f.into_wire()),
         }
     }
-}
-
-/// The `[start, end)` ranges to fetch for the mode, given what is stored.
-fn ranges(
-    mode: LoadMode,
-    tf: Timeframe,
-    stored: Option<(i64, i64)>,
-    start: i64,
-    end: i64,
-) -> Vec<(i64, i64)> {
-    let step = tf.duration_ms();
-    let mut out = Vec::new();
-    match stored {
-        None => out.push((start, end)),
-        Some((first, last)) => {
-            if matches!(mode, LoadMode::Backfill | LoadMode::Full) {
-                out.push((start, first.min(end)));
-            }
-            if matches!(mode, LoadMode::Tail | LoadMode::Full) {
-                out.push(((last + step).max(start), end));
-            }
-        }
-    }
-    out.retain(|(a, b)| a < b);
-    out
 }
 
 pub async fn run(
@@ -191,6 +199,8 @@ pub async fn run(
         added: 0,
         replaced: 0,
         rows: 0,
+        stored: 0,
+        writes: 0,
         pacing_wait: Duration::ZERO,
         retries: 0,
     };
@@ -204,19 +214,83 @@ pub async fn run(
         })
         .to_string());
     }
+    let cfg = gw.config();
+    let mut sink = Sink {
+        data: &data,
+        key: &key,
+        batch: Batch::new(Policy {
+            max_bars: cfg.flush_bars,
+            max_age: cfg.flush_after,
+        }),
+    };
+    let fetched = fetch(&p, stored, &gw, &h, &mut t, &mut sink).await;
+    // Whatever ended the fetching, what arrived is stored, so a rerun resumes after it.
+    let flushed = sink.flush(&mut t).await;
+    let resolved = match (fetched, flushed) {
+        (Ok(r), Ok(())) => r,
+        (Err(e), Ok(())) => return Err(e),
+        (Ok(_), Err(e)) => return Err(e),
+        (Err(mut e), Err(lost)) => {
+            tracing::error!(error = %lost.message, "fetched IB bars could not be stored");
+            e.message = format!(
+                "{}; the bars fetched since the last write could not be stored either: {}",
+                e.message, lost.message
+            );
+            return Err(e);
+        }
+    };
     progress(
         &h,
         &t,
+        format!(
+            "{} bars received, {} stored in {} writes",
+            t.bars, t.stored, t.writes
+        ),
+    );
+    let after = data.load(&key).await.ok();
+    Ok(serde_json::json!({
+        "symbol": key.symbol,
+        "timeframe": key.timeframe.as_str(),
+        "mode": p.mode.as_str(),
+        "contract": format!("{} {} {}", resolved.contract.symbol, resolved.contract.security_type, resolved.contract.exchange),
+        "segments": t.total,
+        "bars_received": t.bars,
+        "added": t.added,
+        "replaced": t.replaced,
+        "writes": t.writes,
+        "rows_after": after.as_ref().map(|l| l.bars.len()).unwrap_or(0),
+        "first_ms": after.as_ref().and_then(|l| l.bars.first_ts()),
+        "last_ms": after.as_ref().and_then(|l| l.bars.last_ts()),
+        "pacing_wait_secs": t.pacing_wait.as_secs_f64(),
+        "retries": t.retries,
+    })
+    .to_string())
+}
+
+/// Resolves the contract, plans the segments and fetches them into `sink`, writing batches as
+/// they fall due. What is still pending when this returns is the caller's to write.
+async fn fetch(
+    p: &LoadParams,
+    stored: Option<(i64, i64)>,
+    gw: &Arc<Gateway>,
+    h: &OpHandle,
+    t: &mut Tally,
+    sink: &mut Sink<'_>,
+) -> Result<Resolved, WireError> {
+    let key = &p.key;
+    progress(
+        h,
+        t,
         format!("resolving the IB contract for {}", key.symbol),
     );
     let sym = key.symbol.clone();
     let resolved: Resolved =
-        with_retries(&gw, &h, &mut t, "contract details", || gw.resolve(&sym)).await?;
+        with_retries(gw, h, t, sink, "contract details", || gw.resolve(&sym)).await?;
     let end = p.end.unwrap_or_else(|| crate::time::now_ms() as i64);
     let needs_head = p.start.is_none();
     let head = if needs_head {
-        progress(&h, &t, "asking IB for the earliest available bar".into());
-        Some(with_retries(&gw, &h, &mut t, "head timestamp", || gw.head(&resolved)).await?)
+        progress(h, t, "asking IB for the earliest available bar".into());
+        Some(with_retries(gw, h, t, sink, "head timestamp", || gw.head(&resolved)).await?)
     } else {
         None
     };
@@ -226,20 +300,21 @@ pub async fn run(
         (None, Some(hd)) => key.timeframe.bucket_start(hd),
         (None, None) => end,
     };
-    let plan: Vec<Segment> = ranges(p.mode, key.timeframe, stored, start, end)
-        .into_iter()
-        .flat_map(|(a, b)| segments::split(a, b, key.timeframe))
-        .collect();
+    let plan: Vec<Segment> = plan::plan(p.mode, key.timeframe, stored, start, end);
     t.total = plan.len() as u64;
-    progress(&h, &t, format!("{} segments to fetch", plan.len()));
+    progress(h, t, format!("{} segments to fetch", plan.len()));
     for seg in plan {
         h.check()?;
         let ask = Gateway::ask(&resolved, key.timeframe, &seg);
+        // Pending bars are not held in memory through a long pacing wait.
+        if sink.batch.worth_writing_before(gw.pacing.wait_hint(&ask)) {
+            sink.flush(t).await?;
+        }
         let (done, total, bars_so_far) = (t.done, t.total, t.bars);
         let tf = key.timeframe;
-        let bars = with_retries(&gw, &h, &mut t, "a segment", || {
+        let bars = with_retries(gw, h, t, sink, "a segment", || {
             let ask = ask.clone();
-            let (gw, h, resolved) = (Arc::clone(&gw), h.clone(), resolved.clone());
+            let (gw, h, resolved) = (Arc::clone(gw), h.clone(), resolved.clone());
             async move {
                 let waited = gw
                     .pacing
@@ -269,67 +344,24 @@ pub async fn run(
         let (bars, waited) = bars?;
         t.pacing_wait += waited;
         let n = bars.len() as u64;
-        if n > 0 {
-            let (stats, rows) = data.merge(&key, bars).await?;
-            t.added += stats.added as u64;
-            t.replaced += stats.replaced as u64;
-            t.rows = rows as u64;
+        sink.batch.push(Instant::now(), bars);
+        if sink.batch.due(Instant::now()) {
+            sink.flush(t).await?;
         }
         t.done += 1;
         t.bars += n;
         progress(
-            &h,
-            &t,
+            h,
+            t,
             format!(
-                "segment {}/{} ({} .. {}): {n} bars",
+                "segment {}/{} ({} .. {}): {n} bars; {} stored",
                 t.done,
                 t.total,
                 ktrdr_market::time::format_iso(seg.start),
-                ktrdr_market::time::format_iso(seg.end)
+                ktrdr_market::time::format_iso(seg.end),
+                t.stored
             ),
         );
     }
-    let after = data.load(&key).await.ok();
-    Ok(serde_json::json!({
-        "symbol": key.symbol,
-        "timeframe": key.timeframe.as_str(),
-        "mode": p.mode.as_str(),
-        "contract": format!("{} {} {}", resolved.contract.symbol, resolved.contract.security_type, resolved.contract.exchange),
-        "segments": t.total,
-        "bars_received": t.bars,
-        "added": t.added,
-        "replaced": t.replaced,
-        "rows_after": after.as_ref().map(|l| l.bars.len()).unwrap_or(0),
-        "first_ms": after.as_ref().and_then(|l| l.bars.first_ts()),
-        "last_ms": after.as_ref().and_then(|l| l.bars.last_ts()),
-        "pacing_wait_secs": t.pacing_wait.as_secs_f64(),
-        "retries": t.retries,
-    })
-    .to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges_per_mode() {
-        let tf = Timeframe::H1;
-        let h = tf.duration_ms();
-        let stored = Some((100 * h, 200 * h));
-        assert_eq!(
-            ranges(LoadMode::Tail, tf, stored, 0, 300 * h),
-            vec![(201 * h, 300 * h)]
-        );
-        assert_eq!(
-            ranges(LoadMode::Backfill, tf, stored, 0, 300 * h),
-            vec![(0, 100 * h)]
-        );
-        assert_eq!(
-            ranges(LoadMode::Full, tf, stored, 0, 300 * h),
-            vec![(0, 100 * h), (201 * h, 300 * h)]
-        );
-        assert_eq!(ranges(LoadMode::Tail, tf, None, 5, 9), vec![(5, 9)]);
-        assert!(ranges(LoadMode::Tail, tf, stored, 0, 150 * h).is_empty());
-    }
+    Ok(resolved)
 }

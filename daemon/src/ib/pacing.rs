@@ -233,6 +233,12 @@ impl Pacing {
         self.lock().budget_left(Instant::now())
     }
 
+    /// How long `ask` would wait if sent now, without counting it; a lower bound when other loads
+    /// are already waiting their turn.
+    pub fn wait_hint(&self, ask: &Ask) -> Duration {
+        self.lock().wait(Instant::now(), ask)
+    }
+
     /// Waits until `ask` may be sent, then counts it as sent. `on_wait` hears each wait before it
     /// starts, so it can be shown as progress. Returns the total time waited.
     pub async fn acquire(&self, ask: &Ask, mut on_wait: impl FnMut(Duration)) -> Duration {
