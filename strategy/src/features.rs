@@ -15,6 +15,7 @@ use ktrdr_market::{Bars, Timeframe};
 
 use crate::align::closed_bar_index;
 use crate::config::Strategy;
+use crate::fuzzy;
 use crate::indicators::Inputs;
 use crate::parallel::par_map;
 
@@ -68,6 +69,11 @@ pub fn fuzzy_columns(strategy: &Strategy, bars: &Bars) -> Vec<(String, Vec<f64>)
 }
 
 /// Builds the feature matrix on the base timeframe's rows from one series per strategy timeframe.
+///
+/// One parallel item per indicator a fuzzy set reads: the indicator (only the outputs read, see
+/// [`crate::Indicator::compute_output`]), then its sets' membership columns and their lags. Whole
+/// indicators keep every core busy up to the end, and each indicator's columns are freed as soon as
+/// its sets are done, instead of all of them living until every set is computed.
 pub fn build(
     strategy: &Strategy,
     bars: &[(Timeframe, &Bars)],
@@ -81,41 +87,30 @@ pub fn build(
     let base_tf = strategy.base_timeframe();
     let base = find(base_tf)?;
     let (mut names, mut columns) = (Vec::new(), Vec::new());
+    let used: Vec<usize> = (0..strategy.indicators.len())
+        .filter(|&i| strategy.fuzzy.iter().any(|f| f.indicator == i))
+        .collect();
     for &tf in &strategy.timeframes {
         let b = find(tf)?;
         if !b.is_normal() {
             return Err(FeatureError::NotNormal(tf));
         }
         let idx = (tf != base_tf).then(|| closed_bar_index(base.ts(), base_tf, b.ts(), tf));
-        let outputs = indicator_columns(strategy, b);
-        // Each fuzzy column straight into f32, aligned onto the base rows when coarser.
-        let fuzzy = par_map(&strategy.fuzzy, |f| {
-            let x = &outputs[f.indicator][f.output];
-            let col = match &idx {
-                Some(idx) => idx
-                    .iter()
-                    .map(|j| j.map_or(f32::NAN, |j| f.membership.degree(x[j]) as f32))
-                    .collect(),
-                None => f.membership.apply_f32(x),
-            };
-            (f.column(), col)
+        let inp = Inputs::from_bars(b);
+        let per_indicator = par_map(&used, |&i| {
+            indicator_features(strategy, i, &inp, idx.as_deref())
         });
-        drop(outputs);
-        // Lags of each fuzzy column, built in parallel.
-        let lags = par_map(&fuzzy, |(_, col): &(String, Vec<f32>)| {
-            (1..=strategy.lookback)
-                .map(|k| lag(col, k))
-                .collect::<Vec<_>>()
-        });
-        for ((name, col), lags) in fuzzy.into_iter().zip(lags) {
-            let name = strategy.column_name(tf, &name);
-            for (k, lag) in lags.into_iter().enumerate() {
-                names.push(format!("{name}_lag_{}", k + 1));
-                columns.push(lag);
+        let mut sets: Vec<_> = per_indicator.into_iter().flatten().collect();
+        sets.sort_by_key(|(j, _)| *j);
+        for (j, cols) in sets {
+            let name = strategy.column_name(tf, &strategy.fuzzy[j].column());
+            for (k, col) in cols.into_iter().enumerate() {
+                names.push(match k {
+                    0 => name.clone(),
+                    k => format!("{name}_lag_{k}"),
+                });
+                columns.push(col);
             }
-            let at = names.len() - strategy.lookback;
-            names.insert(at, name);
-            columns.insert(at, col);
         }
     }
     Ok(FeatureMatrix {
@@ -123,6 +118,61 @@ pub fn build(
         names,
         columns,
     })
+}
+
+/// For each fuzzy set on indicator `i` (by its index in `strategy.fuzzy`): its membership column
+/// then its lags 1..=lookback, aligned onto the base rows through `idx` when given.
+fn indicator_features(
+    strategy: &Strategy,
+    i: usize,
+    inp: &Inputs,
+    idx: Option<&[Option<usize>]>,
+) -> Vec<(usize, Vec<Vec<f32>>)> {
+    let ind = &strategy.indicators[i].indicator;
+    let sets: Vec<_> = (strategy.fuzzy.iter().enumerate())
+        .filter(|(_, f)| f.indicator == i)
+        .collect();
+    let mut wanted: Vec<usize> = sets.iter().map(|(_, f)| f.output).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let outputs: Vec<(usize, Vec<f64>)> = match wanted[..] {
+        [o] => vec![(o, ind.compute_output(inp, o))],
+        _ => (ind.compute(inp).into_iter().enumerate())
+            .filter(|(o, _)| wanted.contains(o))
+            .collect(),
+    };
+    let column = |o: usize| -> std::borrow::Cow<'_, [f64]> {
+        match outputs.iter().find(|(k, _)| *k == o) {
+            Some((_, x)) => x.into(),
+            // Not reached (every wanted output was computed above); kept total anyway.
+            None => ind.compute_output(inp, o).into(),
+        }
+    };
+    let mut done = Vec::with_capacity(sets.len());
+    for &o in &wanted {
+        let x = column(o);
+        let on_o: Vec<_> = sets.iter().filter(|(_, f)| f.output == o).collect();
+        match idx {
+            // The sets of one output in one pass over it.
+            None => {
+                let ms: Vec<_> = on_o.iter().map(|(_, f)| &f.membership).collect();
+                let cols = fuzzy::apply_f32_lagged(&ms, &x, strategy.lookback);
+                done.extend(on_o.iter().map(|(j, _)| *j).zip(cols));
+            }
+            Some(idx) => {
+                for &&(j, f) in &on_o {
+                    let col: Vec<f32> = idx
+                        .iter()
+                        .map(|r| r.map_or(f32::NAN, |r| f.membership.degree(x[r]) as f32))
+                        .collect();
+                    let mut cols: Vec<_> = (1..=strategy.lookback).map(|k| lag(&col, k)).collect();
+                    cols.insert(0, col);
+                    done.push((j, cols));
+                }
+            }
+        }
+    }
+    done
 }
 
 /// `out[i] = x[i - k]`, NaN for the first `k` rows.

@@ -97,6 +97,53 @@ fn write_csv(bars: &Bars, path: &PathBuf) -> std::io::Result<()> {
     std::fs::write(path, s)
 }
 
+/// Where the time goes: each stage of `build` run on its own, on one thread, best of 3. The sum is
+/// more than `build`'s time, which runs the stages' items on every core.
+fn stages(strategy: &ktrdr_strategy::Strategy, bars: &Bars) {
+    let best = |f: &mut dyn FnMut()| {
+        (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let inp = ktrdr_strategy::indicators::Inputs::from_bars(bars);
+    let mut outputs = Vec::new();
+    for (i, si) in strategy.indicators.iter().enumerate() {
+        // The output the pipeline reads (each indicator here has sets on one output).
+        let o = strategy
+            .fuzzy
+            .iter()
+            .find(|f| f.indicator == i)
+            .map_or(0, |f| f.output);
+        let ms = best(&mut || {
+            std::hint::black_box(si.indicator.compute_output(&inp, o));
+        });
+        eprintln!(
+            "stage indicator {:<12} {ms:7.1} ms",
+            si.indicator.def().name
+        );
+        outputs.push(si.indicator.compute(&inp));
+    }
+    for f in &strategy.fuzzy {
+        let x = &outputs[f.indicator][f.output];
+        let ms = best(&mut || {
+            std::hint::black_box(f.membership.apply_f32(x));
+        });
+        eprintln!("stage fuzzy {:<24} {ms:7.1} ms", f.column());
+    }
+    let col = vec![0.5f32; bars.len()];
+    let ms = best(&mut || {
+        let mut v = Vec::with_capacity(col.len());
+        v.push(f32::NAN);
+        v.extend_from_slice(&col[..col.len() - 1]);
+        std::hint::black_box(v);
+    });
+    eprintln!("stage one lag copy {ms:7.1} ms");
+}
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("bench_strategy: {e}");
@@ -120,6 +167,9 @@ fn run() -> Result<(), String> {
         matrix = Some(m);
     }
     let m = matrix.ok_or("no run")?;
+    if std::env::var_os("KTRDR_BENCH_STAGES").is_some() {
+        stages(&strategy, &bars);
+    }
     let rust_sum = checksum(&m);
     println!(
         "rust:   {} bars, {} indicators, {} feature columns, best of {}: {:.3} s  (checksum {rust_sum:.6})",

@@ -203,6 +203,25 @@ impl Indicator {
         (self.def.compute)(inp, &args)
     }
 
+    /// Output `output` alone (in [`Indicator::output_names`] order): the same values as
+    /// `compute(inp)[output]`, cheaper for indicators that need not build their other outputs to get
+    /// it. NaN throughout for an index past the outputs.
+    pub fn compute_output(&self, inp: &Inputs, output: usize) -> Vec<f64> {
+        let args = Args {
+            values: &self.values,
+            source: self.source,
+        };
+        if let Some(col) = self.def.compute_one.and_then(|one| one(inp, &args, output)) {
+            return col;
+        }
+        let mut all = (self.def.compute)(inp, &args);
+        if output < all.len() {
+            all.swap_remove(output)
+        } else {
+            vec![f64::NAN; inp.len()]
+        }
+    }
+
     pub fn compute_bars(&self, bars: &Bars) -> Vec<Vec<f64>> {
         self.compute(&Inputs::from_bars(bars))
     }

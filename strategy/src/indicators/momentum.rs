@@ -1,7 +1,9 @@
 //! Oscillators: RSI, Stochastic, Williams %R, CCI, rate of change, momentum.
 
 use super::{Args, Inputs};
-use crate::series::{self, nan, rolling_max, rolling_min, wilder, zip};
+use crate::series::{
+    self, CHUNK, by_chunks, nan, rolling_max, rolling_min, scannable, wilder, window_extremes, zip,
+};
 use crate::source::typical_price;
 
 /// Wilder's RSI as 100 * avg_gain / (avg_gain + avg_loss), which equals 100 - 100 / (1 + RS) and is
@@ -66,35 +68,54 @@ fn rsi_fused(x: &[f64], n: usize) -> Vec<f64> {
 }
 
 /// Where the close sits in the high-low range of the window, 0..1, or `flat` when the range is
-/// empty; computed into the rolling-high column to spare a column.
-fn range_position(inp: &Inputs, n: usize, flat: f64) -> Vec<f64> {
+/// empty, passed through `map`. Without NaN the window extremes are taken a chunk of rows at a time
+/// and only this column is written; otherwise computed into the rolling-high column.
+fn range_position(inp: &Inputs, n: usize, flat: f64, map: impl Fn(f64) -> f64) -> Vec<f64> {
+    let position = |c: f64, hh: f64, ll: f64| {
+        let r = hh - ll;
+        if r.is_nan() {
+            f64::NAN
+        } else if r == 0.0 {
+            map(flat)
+        } else {
+            map((c - ll) / r)
+        }
+    };
+    if scannable(inp.high, n) && scannable(inp.low, n) {
+        let (mut hh, mut ll) = ([0.0; CHUNK], [0.0; CHUNK]);
+        return by_chunks(inp.len(), n, |s, rows, out| {
+            window_extremes::<true>(inp.high, n, s, &mut hh[..rows]);
+            window_extremes::<false>(inp.low, n, s, &mut ll[..rows]);
+            let c = &inp.close[s..s + rows];
+            out.extend((0..rows).map(|j| position(c[j], hh[j], ll[j])));
+        });
+    }
     let mut out = rolling_max(inp.high, n);
     let ll = rolling_min(inp.low, n);
     for i in 0..out.len() {
-        let r = out[i] - ll[i];
-        out[i] = if r.is_nan() {
-            f64::NAN
-        } else if r == 0.0 {
-            flat
-        } else {
-            (inp.close[i] - ll[i]) / r
-        };
+        out[i] = position(inp.close[i], out[i], ll[i]);
     }
     out
 }
 
 pub fn stochastic(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
-    let mut raw = range_position(inp, a.period(0), 0.5);
-    raw.iter_mut().for_each(|p| *p *= 100.0);
-    let k = series::sma(&raw, a.period(2));
+    let k = stochastic_k(inp, a);
     let d = series::sma(&k, a.period(1));
     vec![k, d]
 }
 
+/// %K alone (output 0) when %D is not wanted.
+pub fn stochastic_one(inp: &Inputs, a: &Args, output: usize) -> Option<Vec<f64>> {
+    (output == 0).then(|| stochastic_k(inp, a))
+}
+
+fn stochastic_k(inp: &Inputs, a: &Args) -> Vec<f64> {
+    let raw = range_position(inp, a.period(0), 0.5, |p| p * 100.0);
+    series::sma(&raw, a.period(2))
+}
+
 pub fn williams_r(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
-    let mut pos = range_position(inp, a.period(0), 0.5);
-    pos.iter_mut().for_each(|p| *p = 100.0 * (*p - 1.0));
-    vec![pos]
+    vec![range_position(inp, a.period(0), 0.5, |p| 100.0 * (p - 1.0))]
 }
 
 pub fn cci(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {

@@ -37,6 +37,10 @@ pub struct ParamDef {
 }
 
 type Compute = fn(&Inputs, &Args) -> Vec<Vec<f64>>;
+/// One output alone, for indicators where that is cheaper than all of them; `None` when this
+/// output or this input has no such path (the caller then takes it from [`Compute`]'s). Must give
+/// the same bits as that output of [`Compute`].
+type ComputeOne = fn(&Inputs, &Args, usize) -> Option<Vec<f64>>;
 /// Checks between parameters (fast < slow); returns (parameter index, message) per problem.
 type Check = fn(&[f64]) -> Vec<(usize, String)>;
 
@@ -55,6 +59,7 @@ pub struct IndicatorDef {
     /// Which leading rows are undefined, in words.
     pub warmup: &'static str,
     pub(crate) compute: Compute,
+    pub(crate) compute_one: Option<ComputeOne>,
     pub(crate) check: Check,
 }
 
@@ -122,6 +127,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "period - 1 rows",
         compute: trend::sma,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -134,6 +140,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "period - 1 rows",
         compute: trend::ema,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -146,6 +153,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "period rows",
         compute: momentum::rsi,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -162,6 +170,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "line: slow_period - 1 rows; signal and hist: slow_period + signal_period - 2 rows",
         compute: trend::macd,
+        compute_one: Some(trend::macd_one),
         check: |v| less(v, 0, 1, ("fast_period", "slow_period")),
     },
     IndicatorDef {
@@ -182,6 +191,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "period - 1 rows",
         compute: volatility::bbands,
+        compute_one: Some(volatility::bbands_one),
         check: no_check,
     },
     IndicatorDef {
@@ -194,6 +204,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "period rows",
         compute: volatility::atr,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -211,6 +222,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "%K: k_period + smooth_k - 2 rows; d: k_period + smooth_k + d_period - 3 rows",
         compute: momentum::stochastic,
+        compute_one: Some(momentum::stochastic_one),
         check: no_check,
     },
     IndicatorDef {
@@ -223,6 +235,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "period - 1 rows",
         compute: momentum::williams_r,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -236,6 +249,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "period - 1 rows",
         compute: momentum::cci,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -248,6 +262,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "period rows",
         compute: momentum::roc,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -260,6 +275,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "period rows",
         compute: momentum::momentum,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -273,6 +289,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: true,
         warmup: "rows before the first bar with volume",
         compute: volume::obv,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -286,6 +303,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: true,
         warmup: "period rows",
         compute: volume::mfi,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -298,6 +316,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: true,
         warmup: "period - 1 rows",
         compute: volume::vwap,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -310,6 +329,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "ADX: 2 * period - 1 rows; +DI/-DI: period rows",
         compute: trend::adx,
+        compute_one: Some(trend::adx_one),
         check: no_check,
     },
     IndicatorDef {
@@ -323,6 +343,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "period rows",
         compute: trend::aroon,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -339,6 +360,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "period - 1 rows",
         compute: volatility::donchian,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -359,6 +381,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "middle: period - 1 rows; bands: max(period - 1, atr_period) rows",
         compute: volatility::keltner,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -374,6 +397,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "1 row",
         compute: trend::psar,
+        compute_one: None,
         check: |v| {
             if v[0] <= v[1] {
                 Vec::new()
@@ -398,6 +422,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: false,
         warmup: "period rows",
         compute: trend::supertrend,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -411,6 +436,7 @@ static REGISTRY: &[IndicatorDef] = &[
         uses_volume: true,
         warmup: "period - 1 rows",
         compute: volume::cmf,
+        compute_one: None,
         check: no_check,
     },
     IndicatorDef {
@@ -430,6 +456,7 @@ static REGISTRY: &[IndicatorDef] = &[
         warmup: "tenkan: tenkan_period - 1; kijun: kijun_period - 1; senkou_a: kijun_period - 1 + \
                  displacement; senkou_b: senkou_b_period - 1 + displacement rows",
         compute: trend::ichimoku,
+        compute_one: None,
         check: |v| {
             let mut p = less(v, 0, 1, ("tenkan_period", "kijun_period"));
             p.extend(less(v, 1, 2, ("kijun_period", "senkou_b_period")));

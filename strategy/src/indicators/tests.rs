@@ -192,3 +192,96 @@ fn a_nan_inside_the_series_takes_the_general_path() {
     assert!(rsi[14..50].iter().all(|x| x.is_finite()));
     assert!(rsi[50].is_nan() && rsi[51].is_nan(), "{:?}", &rsi[48..53]);
 }
+
+/// Every output on its own is the same bits as that output of the whole indicator, with or without
+/// a NaN in the series (which sends both through their general paths).
+#[test]
+fn one_output_equals_that_output_of_all() {
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let (ts, o, h, l, mut c, v) = bars(1500).into_columns();
+    let clean = Bars::from_columns(
+        ts.clone(),
+        o.clone(),
+        h.clone(),
+        l.clone(),
+        c.clone(),
+        v.clone(),
+    )
+    .unwrap();
+    c[700] = f64::NAN;
+    let holed = Bars::from_columns(ts, o, h, l, c, v).unwrap();
+    for b in [&clean, &holed] {
+        let inp = Inputs::from_bars(b);
+        for def in registry() {
+            let ind = defaults(def.name);
+            let all = ind.compute(&inp);
+            for (k, col) in all.iter().enumerate() {
+                assert_eq!(
+                    bits(&ind.compute_output(&inp, k)),
+                    bits(col),
+                    "{} output {k}",
+                    def.name
+                );
+            }
+            assert!(
+                ind.compute_output(&inp, all.len())
+                    .iter()
+                    .all(|x| x.is_nan())
+            );
+        }
+    }
+}
+
+/// The chunked, NaN-free window loops give the bits of the row-by-row general ones: a NaN in the
+/// last row sends every indicator through its general path, and no earlier row may change. 2,500
+/// rows span several chunks.
+#[test]
+fn chunked_windows_equal_the_general_path() {
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let (ts, mut o, mut h, mut l, mut c, v) = bars(2500).into_columns();
+    let clean = Bars::from_columns(
+        ts.clone(),
+        o.clone(),
+        h.clone(),
+        l.clone(),
+        c.clone(),
+        v.clone(),
+    )
+    .unwrap();
+    let last = ts.len() - 1;
+    for col in [&mut o, &mut h, &mut l, &mut c] {
+        col[last] = f64::NAN;
+    }
+    let holed = Bars::from_columns(ts, o, h, l, c, v).unwrap();
+    for def in registry() {
+        for n in [1.0, 2.0, 14.0, 20.0, 64.0, 65.0] {
+            let mut params = vec![];
+            if def
+                .params
+                .first()
+                .is_some_and(|p| p.kind == ParamKind::Period)
+                && def.params.len() == 1
+            {
+                params.push((def.params[0].name.to_string(), ParamValue::Float(n)));
+            }
+            let Ok(ind) = Indicator::new(def.name, &params) else {
+                continue;
+            };
+            let (a, b) = (ind.compute_bars(&clean), ind.compute_bars(&holed));
+            for (k, (a, b)) in a.iter().zip(&b).enumerate() {
+                assert_eq!(
+                    bits(&a[..last]),
+                    bits(&b[..last]),
+                    "{} n={n} output {k}",
+                    def.name
+                );
+            }
+        }
+    }
+    for n in [1, 3, 14, 20] {
+        let (m1, s1) = crate::series::rolling_mean_std(clean.close(), n);
+        let (m2, s2) = crate::series::rolling_mean_std(holed.close(), n);
+        assert_eq!(bits(&m1[..last]), bits(&m2[..last]), "mean {n}");
+        assert_eq!(bits(&s1[..last]), bits(&s2[..last]), "sd {n}");
+    }
+}

@@ -21,6 +21,37 @@ pub fn macd(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
     vec![line, signal, hist]
 }
 
+/// The MACD line alone (output 0) for a NaN-free source: both EMAs in one pass, one column written
+/// instead of five, with the arithmetic of [`series::ema`] (seeds the means of the first `n`
+/// values, at row `n - 1`).
+pub fn macd_one(inp: &Inputs, a: &Args, output: usize) -> Option<Vec<f64>> {
+    let x = a.source.column(inp);
+    let (nf, ns) = (a.period(0), a.period(1));
+    if output != 0 || series::has_nan(&x) || nf == 0 || nf > ns {
+        return None;
+    }
+    let len = x.len();
+    let mut out = Vec::with_capacity(len);
+    if len < ns {
+        out.resize(len, f64::NAN);
+        return Some(out);
+    }
+    let (af, as_) = (2.0 / (nf as f64 + 1.0), 2.0 / (ns as f64 + 1.0));
+    let mut fast = x[..nf].iter().sum::<f64>() / nf as f64;
+    for &v in &x[nf..ns] {
+        fast = (1.0 - af) * fast + af * v;
+    }
+    let mut slow = x[..ns].iter().sum::<f64>() / ns as f64;
+    out.resize(ns - 1, f64::NAN);
+    out.push(fast - slow);
+    for &v in &x[ns..] {
+        fast = (1.0 - af) * fast + af * v;
+        slow = (1.0 - as_) * slow + as_ * v;
+        out.push(fast - slow);
+    }
+    Some(out)
+}
+
 /// Wilder's directional movement: +DM when the high rose more than the low fell, -DM the reverse.
 pub fn adx(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
     let n = a.period(0);
@@ -28,8 +59,17 @@ pub fn adx(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
     if has_nan(inp.high) || has_nan(inp.low) || has_nan(inp.close) {
         adx_columns(inp, n)
     } else {
-        adx_fused(inp, n)
+        adx_fused(inp, n, true)
     }
+}
+
+/// ADX alone (output 0), without writing +DI and -DI.
+pub fn adx_one(inp: &Inputs, a: &Args, output: usize) -> Option<Vec<f64>> {
+    let has_nan = series::has_nan;
+    if output != 0 || has_nan(inp.high) || has_nan(inp.low) || has_nan(inp.close) {
+        return None;
+    }
+    adx_fused(inp, a.period(0), false).into_iter().next()
 }
 
 fn directional_movement(h: &[f64], l: &[f64], i: usize) -> (f64, f64) {
@@ -74,10 +114,12 @@ fn adx_columns(inp: &Inputs, n: usize) -> Vec<Vec<f64>> {
 /// The same arithmetic in one pass writing only the three outputs (ten columns fewer), for series
 /// without NaN. Wilder seeds: TR/DM means over bars 1..=n at row n; ADX the mean of DX over rows
 /// n..=2n-1 at row 2n-1.
-fn adx_fused(inp: &Inputs, n: usize) -> Vec<Vec<f64>> {
+/// With `all` false only ADX is written and the DI columns come back empty.
+fn adx_fused(inp: &Inputs, n: usize, all: bool) -> Vec<Vec<f64>> {
     let (h, l, c) = (inp.high, inp.low, inp.close);
     let len = inp.len();
-    let (mut adx, mut pdi, mut mdi) = (nan(len), nan(len), nan(len));
+    let di_len = if all { len } else { 0 };
+    let (mut adx, mut pdi, mut mdi) = (nan(len), nan(di_len), nan(di_len));
     if len <= n {
         return vec![adx, pdi, mdi];
     }
@@ -106,7 +148,9 @@ fn adx_fused(inp: &Inputs, n: usize) -> Vec<Vec<f64>> {
             s_m = (1.0 - alpha) * s_m + alpha * m;
         }
         let (pd, md) = (di(s_p, s_tr), di(s_m, s_tr));
-        (pdi[i], mdi[i]) = (pd, md);
+        if all {
+            (pdi[i], mdi[i]) = (pd, md);
+        }
         let x = dx(pd, md);
         if i < 2 * n - 1 {
             dx_sum += x;
@@ -124,7 +168,7 @@ fn adx_fused(inp: &Inputs, n: usize) -> Vec<Vec<f64>> {
 
 #[cfg(test)]
 pub(super) fn adx_both(inp: &Inputs, n: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
-    (adx_columns(inp, n), adx_fused(inp, n))
+    (adx_columns(inp, n), adx_fused(inp, n, true))
 }
 
 pub fn aroon(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
