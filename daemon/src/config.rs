@@ -402,8 +402,15 @@ impl Config {
                     message: "USE_IB_HOST_SERVICE is on but no host service URL is set".into(),
                 });
             }
+            let path = crate::peer::parse_url(&host_service_url).map_err(|message| {
+                ConfigError::Value {
+                    name: "IB_HOST_SERVICE_URL".into(),
+                    value: host_service_url.clone(),
+                    message,
+                }
+            })?;
             IbMode::HostService {
-                url: host_service_url,
+                url: format!("unix://{}", path.display()),
             }
         } else {
             IbMode::InProcess
@@ -774,7 +781,7 @@ mod tests {
                 ("IB_PORT", "7497"),
                 ("IB_CLIENT_ID", "42"),
                 ("USE_IB_HOST_SERVICE", "true"),
-                ("IB_HOST_SERVICE_URL", "http://host:5001"),
+                ("IB_HOST_SERVICE_URL", "/run/ib-host/ktrdrd.sock"),
             ],
             Flags::default(),
         )
@@ -783,9 +790,19 @@ mod tests {
         assert_eq!(
             c.ib.mode,
             IbMode::HostService {
-                url: "http://host:5001".into()
+                url: "unix:///run/ib-host/ktrdrd.sock".into()
             }
         );
+        // The predecessor's HTTP host services are refused with what to do instead.
+        let err = load(
+            &[
+                ("USE_IB_HOST_SERVICE", "true"),
+                ("IB_HOST_SERVICE_URL", "http://host:5001"),
+            ],
+            Flags::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("ssh -NL"), "{err}");
         assert_eq!(source(&c, "ib.use_host_service"), "env");
         let err = load(&[("USE_IB_HOST_SERVICE", "1")], Flags::default()).unwrap_err();
         assert!(err.to_string().contains("IB_HOST_SERVICE_URL"), "{err}");

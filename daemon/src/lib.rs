@@ -16,6 +16,7 @@
 //!   and the services themselves.
 //! - [`data`]: the bar store behind the `data` service (files, cache, directory watch).
 //! - [`ops`]: long-running operations (progress, cancel, queueing, SQLite-backed history).
+//! - [`peer`]: a connection to another ktrdrd acting as a host service (its socket, possibly SSH-forwarded).
 //! - [`notify`]: sd_notify readiness, status and watchdog for systemd.
 //! - [`training`]: trainings as operations on their own OS threads (libtorch through `ktrdr-train`).
 //! - [`backtest`]: backtests as operations (the pure `ktrdr-backtest` engine fed with model scores)
@@ -36,6 +37,7 @@ pub mod ib;
 pub mod listener;
 pub mod notify;
 pub mod ops;
+pub mod peer;
 pub mod server;
 pub mod service;
 pub mod shutdown;

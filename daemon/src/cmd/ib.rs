@@ -5,15 +5,21 @@ use crate::context::Daemon;
 use crate::data::input;
 use crate::ib::load::{self, LoadParams};
 use ktrdr_protocol::model::{IbContractInfo, IbHeadInfo, IbTestReport, LoadMode};
-use ktrdr_protocol::{ProtocolError, Reply, WireError};
+use ktrdr_protocol::{ProtocolError, Reply, Request, WireError};
 use std::sync::Arc;
 use std::time::Instant;
 
-pub fn status(ctx: &Daemon) -> Reply {
-    Reply::IbStatus(ctx.ib.report())
+pub async fn status(ctx: &Daemon) -> Reply {
+    match &ctx.ib.host {
+        Some(host) => Reply::IbStatus(host.status().await),
+        None => Reply::IbStatus(ctx.ib.report()),
+    }
 }
 
 pub async fn test(ctx: &Daemon) -> Result<Reply, WireError> {
+    if let Some(host) = &ctx.ib.host {
+        return host.forward(&Request::IbTest).await;
+    }
     let gw = &ctx.ib.gateway;
     let t0 = Instant::now();
     let server_time_ms = gw.server_time().await.map_err(|f| f.into_wire())?;
@@ -27,6 +33,9 @@ pub async fn test(ctx: &Daemon) -> Result<Reply, WireError> {
 
 pub async fn contract(ctx: &Daemon, symbol: &str) -> Result<Reply, WireError> {
     let symbol = input::symbol(symbol)?;
+    if let Some(host) = &ctx.ib.host {
+        return host.forward(&Request::IbContract { symbol }).await;
+    }
     let r = ctx
         .ib
         .gateway
@@ -51,6 +60,14 @@ pub async fn contract(ctx: &Daemon, symbol: &str) -> Result<Reply, WireError> {
 
 pub async fn head(ctx: &Daemon, symbol: &str, tf: &str) -> Result<Reply, WireError> {
     let key = input::key(symbol, tf)?;
+    if let Some(host) = &ctx.ib.host {
+        return host
+            .forward(&Request::IbHead {
+                symbol: key.symbol,
+                timeframe: key.timeframe.to_string(),
+            })
+            .await;
+    }
     let gw = &ctx.ib.gateway;
     let r = gw.resolve(&key.symbol).await.map_err(|f| f.into_wire())?;
     let head_ms = gw.head(&r).await.map_err(|f| f.into_wire())?;
@@ -89,7 +106,13 @@ pub async fn data_load(
     };
     let json = params.to_json();
     let (gw, data) = (Arc::clone(&ctx.ib.gateway), Arc::clone(&ctx.data.manager));
-    let work: crate::ops::Work = Box::new(move |h| Box::pin(load::run(params, gw, data, h)));
+    let work: crate::ops::Work = match (&ctx.ib.host, mode) {
+        (Some(host), m) if m != LoadMode::Local => {
+            let host = Arc::clone(host);
+            Box::new(move |h| Box::pin(async move { host.load(params, data, h).await }))
+        }
+        _ => Box::new(move |h| Box::pin(load::run(params, gw, data, h))),
+    };
     let rec = match ctx
         .operations
         .registry

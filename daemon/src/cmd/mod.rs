@@ -205,7 +205,7 @@ pub async fn dispatch(
             equity,
             plot,
         } => backtest::show(ctx, id, trades, equity, plot, conn).await?,
-        Request::IbStatus => Ok(ib::status(ctx)),
+        Request::IbStatus => Ok(ib::status(ctx).await),
         Request::IbTest => ib::test(ctx).await,
         Request::IbContract { symbol } => ib::contract(ctx, &symbol).await,
         Request::IbHead { symbol, timeframe } => ib::head(ctx, &symbol, &timeframe).await,

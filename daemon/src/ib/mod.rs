@@ -8,12 +8,13 @@
 //! - [`gateway`]: the long-lived connection: lazy connect, backoff, timeouts, caches, errors.
 //! - [`load`]: `data load` as an operation, writing fetched segments to the store in batches.
 //!
-//! Host-service mode (`USE_IB_HOST_SERVICE`) is recognised and reported, but delegation to a remote
-//! endpoint is not built yet: every IB request then fails with a clear `unavailable` error.
+//! - [`host`]: host-service mode (`USE_IB_HOST_SERVICE`): IB through another ktrdrd that owns the
+//!   gateway connection and the pacing budget; loads are delegated there and the bars copied back.
 
 pub mod batch;
 pub mod contract;
 pub mod gateway;
+pub mod host;
 pub mod load;
 pub mod pacing;
 pub mod plan;

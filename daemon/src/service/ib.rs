@@ -4,6 +4,7 @@ use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
 use crate::config::IbMode;
 use crate::ib::Gateway;
+use crate::ib::host::Host;
 use ktrdr_protocol::model::{EnvVar, HealthStatus, IbStatusReport, ServiceHealth, ServiceInfo};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,13 +25,27 @@ const ENV: [&str; 8] = [
 
 pub struct IbService {
     pub gateway: Arc<Gateway>,
+    /// Set in host-service mode: IB is reached through that other ktrdrd, never the gateway here.
+    pub host: Option<Arc<Host>>,
     metrics: RequestMetrics,
 }
 
 impl IbService {
     pub fn new(gateway: Arc<Gateway>) -> Self {
+        let cfg = gateway.config();
+        let host = match &cfg.mode {
+            IbMode::InProcess => None,
+            // The URL was validated with the configuration.
+            IbMode::HostService { url } => {
+                Host::new(url, cfg.connect_timeout.max(cfg.request_timeout))
+                    .map_err(|e| tracing::error!(error = %e, "IB host service URL"))
+                    .ok()
+                    .map(Arc::new)
+            }
+        };
         IbService {
             gateway,
+            host,
             metrics: RequestMetrics::new(),
         }
     }
@@ -94,7 +109,8 @@ impl Service for IbService {
         if let IbMode::HostService { .. } = cfg.mode {
             settings.insert(
                 "host_service".into(),
-                "configured but not built yet: IB requests fail as unavailable".into(),
+                "IB requests and loads are delegated to that ktrdrd; bars are copied into this daemon's store"
+                    .into(),
             );
         }
         ServiceInfo {
@@ -126,12 +142,14 @@ impl Service for IbService {
         Box::pin(async move {
             let st = self.gateway.status();
             let (_, endpoint) = self.mode();
-            let (status, detail) = if let IbMode::HostService { url } = &self.gateway.config().mode
-            {
-                (
-                    HealthStatus::Degraded,
-                    format!("host-service mode ({url}) is not built yet; IB requests fail"),
-                )
+            let (status, detail) = if let Some(host) = &self.host {
+                match tokio::time::timeout(Duration::from_secs(2), host.health()).await {
+                    Ok(v) => v,
+                    Err(_) => (
+                        HealthStatus::Degraded,
+                        format!("IB host {} did not answer within 2 s", host.url()),
+                    ),
+                }
             } else if st.connected {
                 match tokio::time::timeout(Duration::from_secs(2), self.gateway.server_time()).await
                 {

@@ -1,0 +1,140 @@
+//! A connection from this daemon to another `ktrdrd` acting as a host service (today: the IB host
+//! service), spoken in the same protocol as `ktrdrctl` speaks.
+//!
+//! The endpoint is that daemon's Unix socket (`unix:///path/ktrdrd.sock`). A daemon on another
+//! machine is reached by forwarding its socket over SSH (`ssh -NL /local.sock:/remote.sock host`):
+//! the transport is then encrypted and authenticated by SSH, and the remote daemon's own peer-uid
+//! check still applies to the forwarded connection. HTTP URLs (the predecessor's host services)
+//! are refused at configuration time with that advice, never silently ignored.
+//!
+//! One connection per call: a local connect and handshake cost well under a millisecond, and it
+//! keeps concurrent loads from queueing behind each other on one stream.
+
+use ktrdr_protocol::{Connection, ErrorKind, ProtocolError, Reply, Request, Response, WireError};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::net::UnixStream;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    path: PathBuf,
+    timeout: Duration,
+}
+
+/// `unix:///abs/path`, `unix:/abs/path` or a plain absolute path.
+pub fn parse_url(url: &str) -> Result<PathBuf, String> {
+    let path = url
+        .strip_prefix("unix://")
+        .or_else(|| url.strip_prefix("unix:"))
+        .unwrap_or(url);
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return Err(format!(
+            "{url}: host services are other ktrdrd daemons reached through their socket, not HTTP; use unix:///path/to/ktrdrd.sock (for another machine, forward its socket: ssh -NL /tmp/ib-host.sock:/run/user/UID/ktrdr/ktrdrd.sock HOST)"
+        ));
+    }
+    let p = Path::new(path);
+    if !p.is_absolute() {
+        return Err(format!(
+            "{url}: expected unix:///absolute/path/to/ktrdrd.sock"
+        ));
+    }
+    Ok(p.to_path_buf())
+}
+
+impl Peer {
+    pub fn new(path: PathBuf, timeout: Duration) -> Peer {
+        Peer { path, timeout }
+    }
+
+    pub fn url(&self) -> String {
+        format!("unix://{}", self.path.display())
+    }
+
+    fn unreachable(&self, why: impl std::fmt::Display) -> WireError {
+        WireError::new(
+            ErrorKind::Connection,
+            format!("the host service at {} is unreachable: {why}", self.url()),
+        )
+        .with_hint(
+            "start ktrdrd there (or its SSH socket forward), or unset the host-service variables",
+        )
+    }
+
+    async fn connect(&self) -> Result<Connection<UnixStream>, WireError> {
+        let stream = tokio::time::timeout(self.timeout, UnixStream::connect(&self.path))
+            .await
+            .map_err(|_| self.unreachable("connecting timed out"))?
+            .map_err(|e| self.unreachable(e))?;
+        let mut conn = Connection::new(stream);
+        match tokio::time::timeout(self.timeout, conn.client_handshake()).await {
+            Err(_) => Err(self.unreachable("no handshake")),
+            Ok(Err(ProtocolError::Handshake(msg))) => Err(WireError::new(
+                ErrorKind::Incompatible,
+                format!("the host service at {} refused us: {msg}", self.url()),
+            )),
+            Ok(Err(e)) => Err(self.unreachable(e)),
+            Ok(Ok(_)) => Ok(conn),
+        }
+    }
+
+    /// Sends `req`; non-terminal frames (progress, bar chunks) go to `on_frame` as they arrive;
+    /// returns the terminal answer. Each frame must arrive within `patience`.
+    pub async fn stream(
+        &self,
+        req: &Request,
+        patience: Duration,
+        mut on_frame: impl FnMut(Response),
+    ) -> Result<Reply, WireError> {
+        let mut conn = self.connect().await?;
+        conn.write(req).await.map_err(|e| self.unreachable(e))?;
+        loop {
+            let frame = tokio::time::timeout(patience, conn.read::<Response>())
+                .await
+                .map_err(|_| {
+                    WireError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "the host service at {} did not answer within {:.0}s",
+                            self.url(),
+                            patience.as_secs_f64()
+                        ),
+                    )
+                })?
+                .map_err(|e| self.unreachable(e))?;
+            match frame {
+                None => return Err(self.unreachable("it closed the connection")),
+                Some(Response::Reply(r)) => return Ok(r),
+                Some(Response::Error(e)) => return Err(e),
+                Some(other) => on_frame(other),
+            }
+        }
+    }
+
+    pub async fn call(&self, req: &Request) -> Result<Reply, WireError> {
+        self.stream(req, self.timeout, |_| {}).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse_url("unix:///run/k/ktrdrd.sock").unwrap(),
+            PathBuf::from("/run/k/ktrdrd.sock")
+        );
+        assert_eq!(
+            parse_url("unix:/tmp/x.sock").unwrap(),
+            PathBuf::from("/tmp/x.sock")
+        );
+        assert_eq!(
+            parse_url("/tmp/x.sock").unwrap(),
+            PathBuf::from("/tmp/x.sock")
+        );
+        let e = parse_url("http://localhost:8001").unwrap_err();
+        assert!(e.contains("ssh -NL"), "{e}");
+        assert!(parse_url("unix:relative.sock").is_err());
+    }
+}
