@@ -49,6 +49,7 @@ pub struct FileConfig {
 #[serde(deny_unknown_fields)]
 pub struct FileTraining {
     pub device: Option<String>,
+    pub torch_threads: Option<usize>,
     pub use_host_service: Option<bool>,
     pub host_service_url: Option<String>,
 }
@@ -154,6 +155,10 @@ pub enum TrainingMode {
 pub struct TrainingConfig {
     /// `auto` (CUDA when available), `cpu`, `cuda` or `cuda:N`; a request may override it.
     pub device: String,
+    /// Intra-op threads of each training, scoring and prediction. One by default: the example
+    /// MLPs are too small to gain from more, trainings already run side by side, and on a busy
+    /// machine torch's default (one per core) made training up to 10x slower (docs/training.md).
+    pub torch_threads: usize,
     pub mode: TrainingMode,
 }
 
@@ -424,6 +429,20 @@ impl Config {
             ftr.device,
             "auto".to_string(),
         )?;
+        let torch_threads: usize = b.value(
+            "training.torch_threads",
+            None,
+            "KTRDR_TORCH_THREADS",
+            ftr.torch_threads,
+            1,
+        )?;
+        if torch_threads == 0 {
+            return Err(ConfigError::Value {
+                name: "training.torch_threads".into(),
+                value: "0".into(),
+                message: "must be at least 1".into(),
+            });
+        }
         let training_remote = b
             .value(
                 "training.use_host_service",
@@ -491,6 +510,7 @@ impl Config {
             },
             training: TrainingConfig {
                 device: training_device,
+                torch_threads,
                 mode: training_mode,
             },
             settings: b.settings,

@@ -20,6 +20,8 @@ pub struct Job {
     pub plan: Plan,
     pub device: Device,
     pub window: Window,
+    /// Torch intra-op threads for this training (`training.torch_threads`).
+    pub threads: usize,
 }
 
 pub fn store_error(e: StoreError) -> WireError {
@@ -109,6 +111,7 @@ pub async fn run(
         .spawn(move || {
             // Lets the handle persist progress snapshots from this thread.
             let _rt = runtime.enter();
+            ktrdr_train::device::set_threads(job.threads);
             let h = handle;
             let mut report = |p: &ktrdr_train::Progress| h.progress(progress(p));
             let result = ktrdr_train::run(

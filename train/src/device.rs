@@ -55,3 +55,9 @@ pub fn summary() -> String {
         format!("cpu (no CUDA), torch {TORCH_VERSION}")
     }
 }
+
+/// Intra-op threads torch uses for work started on the calling thread. OpenMP keeps this per
+/// thread, so every thread that trains or scores sets it before its first tensor operation.
+pub fn set_threads(n: usize) {
+    tch::set_num_threads(n.clamp(1, i32::MAX as usize) as i32);
+}

@@ -38,6 +38,8 @@ pub struct Job {
 }
 
 pub struct Env {
+    /// Torch intra-op threads for scoring (`training.torch_threads`).
+    pub torch_threads: usize,
     pub data: Arc<DataManager>,
     pub store: Arc<ModelStore>,
     pub results: Arc<Results>,
@@ -119,9 +121,11 @@ async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<String, WireError> 
         job.symbol.clone(),
     );
     let hb = h.clone();
+    let threads = env.torch_threads;
     let runtime = tokio::runtime::Handle::current();
     let scored = tokio::task::spawn_blocking(move || {
         let _rt = runtime.enter();
+        ktrdr_train::device::set_threads(threads);
         let mut progress = |done: usize, total: usize| {
             let pct = 10.0 + 70.0 * done as f64 / total.max(1) as f64;
             step(&hb, pct, format!("scored {done}/{total} bars"));

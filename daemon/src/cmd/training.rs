@@ -101,6 +101,7 @@ async fn start(
         plan,
         device,
         window,
+        threads: svc.config.torch_threads,
     };
     let (data, store, counters) = (
         Arc::clone(&ctx.data.manager),
@@ -215,7 +216,9 @@ pub async fn predict(
     }
     let store = Arc::clone(&svc.store);
     let sym = symbol.clone();
+    let threads = svc.config.torch_threads;
     let p = blocking(move || {
+        ktrdr_train::device::set_threads(threads);
         ktrdr_train::predict(&store, &model, &sym, &series, at).map_err(|e| match e {
             ktrdr_train::pipeline::PredictError::Store(s) => store_error(s),
             ktrdr_train::pipeline::PredictError::Invalid(m) => WireError::validation(m),

@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-const ENV: [&str; 3] = [
+const ENV: [&str; 4] = [
     "KTRDR_TRAINING_DEVICE",
+    "KTRDR_TORCH_THREADS",
     "USE_TRAINING_HOST_SERVICE",
     "TRAINING_HOST_SERVICE_URL",
 ];
@@ -68,6 +69,10 @@ impl Service for TrainingService {
     fn info(&self) -> ServiceInfo {
         let mut settings = BTreeMap::new();
         settings.insert("device".into(), self.config.device.clone());
+        settings.insert(
+            "torch_threads".into(),
+            self.config.torch_threads.to_string(),
+        );
         settings.insert(
             "torch_version".into(),
             ktrdr_train::device::TORCH_VERSION.into(),
