@@ -10,6 +10,7 @@ use crate::service::backtest::BacktestService;
 use crate::service::data::DataService;
 use crate::service::ib::IbService;
 use crate::service::operations::OperationsService;
+use crate::service::strategy::StrategyService;
 use crate::service::system::SystemService;
 use crate::service::training::TrainingService;
 use crate::shutdown;
@@ -100,6 +101,7 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
             config.data_cache_bytes,
         )),
         ib: IbService::new(crate::ib::Gateway::new(config.ib.clone())),
+        strategy: StrategyService::new(),
         training: training_service(&config),
         backtest: backtest_service(&config),
         config,

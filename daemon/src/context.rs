@@ -6,6 +6,7 @@ use crate::service::backtest::BacktestService;
 use crate::service::data::DataService;
 use crate::service::ib::IbService;
 use crate::service::operations::OperationsService;
+use crate::service::strategy::StrategyService;
 use crate::service::system::SystemService;
 use crate::service::training::TrainingService;
 use crate::shutdown::Trigger;
@@ -22,18 +23,20 @@ pub struct Daemon {
     pub operations: OperationsService,
     pub data: DataService,
     pub ib: IbService,
+    pub strategy: StrategyService,
     pub training: TrainingService,
     pub backtest: BacktestService,
 }
 
 impl Daemon {
     /// Every service, in the order `health`, `status` and `stats` list them.
-    pub fn services(&self) -> [&dyn Service; 6] {
+    pub fn services(&self) -> [&dyn Service; 7] {
         [
             &self.system,
             &self.operations,
             &self.data,
             &self.ib,
+            &self.strategy,
             &self.training,
             &self.backtest,
         ]

@@ -230,7 +230,7 @@ impl Request {
             | Request::StrategyShow { .. }
             | Request::IndicatorsList
             | Request::IndicatorsCompute { .. }
-            | Request::FuzzyCompute { .. } => "data",
+            | Request::FuzzyCompute { .. } => "strategy",
             Request::Train { .. }
             | Request::ModelsList
             | Request::ModelsShow { .. }

@@ -193,7 +193,9 @@ fn malformed_input_never_crashes_or_stalls_the_daemon() {
     let back = ServerHello::parse(&read_frame(&mut s).expect("hello")).unwrap();
     assert_eq!(back.status, HelloStatus::Incompatible);
     assert!(
-        back.text.contains("protocol 1") && back.text.contains("999"),
+        back.text
+            .contains(&format!("protocol {}", ktrdr_protocol::PROTOCOL_VERSION))
+            && back.text.contains("999"),
         "{}",
         back.text
     );
@@ -411,7 +413,9 @@ fn client_and_daemon_of_different_versions_say_so() {
     assert_eq!(out.status.code(), Some(11), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("protocol 1") && err.contains("999") && err.contains("hint:"),
+        err.contains(&format!("protocol {}", ktrdr_protocol::PROTOCOL_VERSION))
+            && err.contains("999")
+            && err.contains("hint:"),
         "{err}"
     );
 }

@@ -113,6 +113,21 @@ fn validate_show_and_list_strategy_files() {
 
     let missing = d.ctl(&["strategies", "show", "/nonexistent/x.yaml"]);
     assert_eq!(missing.status.code(), Some(5), "{}", stderr(&missing));
+
+    // These requests belong to the strategy service, which counts them.
+    let stats = d.ctl_json(&["stats"]);
+    let svc = stats["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "strategy")
+        .unwrap()
+        .clone();
+    assert!(svc["requests"].as_u64().unwrap() >= 5, "{svc}");
+    assert!(
+        svc["counters"]["files_checked"].as_u64().unwrap() >= 4,
+        "{svc}"
+    );
 }
 
 #[test]

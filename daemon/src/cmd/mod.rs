@@ -209,8 +209,8 @@ pub async fn dispatch(
         Request::IbTest => ib::test(ctx).await,
         Request::IbContract { symbol } => ib::contract(ctx, &symbol).await,
         Request::IbHead { symbol, timeframe } => ib::head(ctx, &symbol, &timeframe).await,
-        Request::StrategiesList { dir } => strategy::list(dir).await,
-        Request::StrategyShow { path } => strategy::show(path).await,
+        Request::StrategiesList { dir } => strategy::list(ctx, dir).await,
+        Request::StrategyShow { path } => strategy::show(ctx, path).await,
         Request::IndicatorsList => Ok(strategy::catalog()),
         Request::IndicatorsCompute {
             symbol,

@@ -18,6 +18,7 @@ use ktrdr_strategy::labels::LabelConfig;
 use ktrdr_strategy::params::ParamValue;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// Computed values in one reply stay well under the 16 MiB frame cap.
 const MAX_VALUES: usize = 1_500_000;
@@ -123,11 +124,18 @@ fn read(path: &str) -> Result<String, WireError> {
     })
 }
 
-pub async fn show(path: String) -> Result<Reply, WireError> {
-    blocking(move || Ok(Reply::Strategy(report(&path, &read(&path)?)))).await
+pub async fn show(ctx: &Daemon, path: String) -> Result<Reply, WireError> {
+    let c = Arc::clone(&ctx.strategy.counters);
+    blocking(move || {
+        let r = report(&path, &read(&path)?);
+        c.files_checked.fetch_add(1, Ordering::Relaxed);
+        Ok(Reply::Strategy(r))
+    })
+    .await
 }
 
-pub async fn list(dir: String) -> Result<Reply, WireError> {
+pub async fn list(ctx: &Daemon, dir: String) -> Result<Reply, WireError> {
+    let c = Arc::clone(&ctx.strategy.counters);
     blocking(move || {
         let d = Path::new(&dir);
         let entries = std::fs::read_dir(d).map_err(|e| match e.kind() {
@@ -151,7 +159,9 @@ pub async fn list(dir: String) -> Result<Reply, WireError> {
                     Err(e) => report(&path, &format!("unreadable: {e}: [")),
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        c.files_checked
+            .fetch_add(strategies.len() as u64, Ordering::Relaxed);
         Ok(Reply::Strategies(StrategyList { dir, strategies }))
     })
     .await
@@ -287,6 +297,7 @@ pub async fn compute_indicators(
         .map(|s| parse_spec(s))
         .collect::<Result<Vec<_>, _>>()?;
     let (key, bars, r) = series(ctx, symbol, tf, start, end).await?;
+    let c = Arc::clone(&ctx.strategy.counters);
     blocking(move || {
         let inp = ktrdr_strategy::indicators::Inputs::from_bars(&bars);
         let (mut names, mut columns) = (Vec::new(), Vec::new());
@@ -294,6 +305,10 @@ pub async fn compute_indicators(
             names.extend(ind.output_names());
             columns.extend(ind.compute(&inp));
         }
+        c.indicator_columns
+            .fetch_add(columns.len() as u64, Ordering::Relaxed);
+        c.rows_computed
+            .fetch_add(bars.len() as u64, Ordering::Relaxed);
         table(&key, &bars, r, rows, names, columns).map(Reply::Columns)
     })
     .await
@@ -318,8 +333,14 @@ pub async fn compute_fuzzy(
     })
     .await?;
     let (key, bars, r) = series(ctx, symbol, tf, start, end).await?;
+    let c = Arc::clone(&ctx.strategy.counters);
     blocking(move || {
-        let (names, columns) = fuzzy_columns(&strategy, &bars).into_iter().unzip();
+        let (names, columns): (Vec<_>, Vec<_>) =
+            fuzzy_columns(&strategy, &bars).into_iter().unzip();
+        c.fuzzy_columns
+            .fetch_add(columns.len() as u64, Ordering::Relaxed);
+        c.rows_computed
+            .fetch_add(bars.len() as u64, Ordering::Relaxed);
         table(&key, &bars, r, rows, names, columns).map(Reply::Columns)
     })
     .await

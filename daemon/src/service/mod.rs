@@ -10,6 +10,7 @@ pub mod data;
 pub mod ib;
 pub mod metrics;
 pub mod operations;
+pub mod strategy;
 pub mod system;
 pub mod training;
 
