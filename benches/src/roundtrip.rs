@@ -36,7 +36,7 @@ async fn call(conn: &mut Conn, req: &Request) -> Reply {
         match conn.read::<Response>().await.expect("read").expect("frame") {
             Response::Reply(r) => return r,
             Response::Error(e) => panic!("error reply: {e:?}"),
-            Response::Update(_) | Response::Bars(_) => {}
+            Response::Update(_) | Response::Bars(_) | Response::Equity(_) => {}
         }
     }
 }
