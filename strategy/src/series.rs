@@ -15,35 +15,67 @@ pub fn nan(len: usize) -> Vec<f64> {
 /// A window of zeros sums to exactly 0: a sliding sum would leave rounding residue (1e-17) once the
 /// non-zero values have left it, and callers test for "no flow" with `== 0`.
 pub fn rolling_sum(x: &[f64], n: usize) -> Vec<f64> {
-    let mut out = nan(x.len());
-    if n == 0 {
-        return out;
-    }
-    let (mut sum, mut nans, mut nonzero) = (0.0, 0usize, 0usize);
-    for i in 0..x.len() {
-        if x[i].is_nan() {
-            nans += 1;
-        } else {
-            sum += x[i];
-            nonzero += (x[i] != 0.0) as usize;
+    let mut sum = RollingSum::new(n);
+    x.iter().map(|&v| sum.push(v)).collect()
+}
+
+/// [`rolling_sum`] fed one value at a time, for callers that produce its input as they go: the
+/// input column then never exists. The last `n` values are kept in a ring.
+pub(crate) struct RollingSum {
+    ring: Vec<f64>,
+    at: usize,
+    seen: usize,
+    sum: f64,
+    nans: usize,
+    nonzero: usize,
+}
+
+impl RollingSum {
+    pub(crate) fn new(n: usize) -> Self {
+        RollingSum {
+            ring: vec![0.0; n],
+            at: 0,
+            seen: 0,
+            sum: 0.0,
+            nans: 0,
+            nonzero: 0,
         }
-        if i >= n {
-            let old = x[i - n];
+    }
+
+    /// Takes the next value; returns the sum of the window ending at it, or NaN.
+    #[inline]
+    pub(crate) fn push(&mut self, v: f64) -> f64 {
+        let n = self.ring.len();
+        if n == 0 {
+            return f64::NAN;
+        }
+        if v.is_nan() {
+            self.nans += 1;
+        } else {
+            self.sum += v;
+            self.nonzero += (v != 0.0) as usize;
+        }
+        if self.seen >= n {
+            let old = self.ring[self.at];
             if old.is_nan() {
-                nans -= 1;
+                self.nans -= 1;
             } else {
-                sum -= old;
-                nonzero -= (old != 0.0) as usize;
+                self.sum -= old;
+                self.nonzero -= (old != 0.0) as usize;
             }
         }
-        if nonzero == 0 {
-            sum = 0.0;
+        self.ring[self.at] = v;
+        self.at = if self.at + 1 == n { 0 } else { self.at + 1 };
+        self.seen += 1;
+        if self.nonzero == 0 {
+            self.sum = 0.0;
         }
-        if i + 1 >= n && nans == 0 {
-            out[i] = sum;
+        if self.seen >= n && self.nans == 0 {
+            self.sum
+        } else {
+            f64::NAN
         }
     }
-    out
 }
 
 /// How many of the last `n` values satisfy `pred` (an exact integer count, unlike a float sum, so a
@@ -62,10 +94,9 @@ pub fn rolling_count(x: &[f64], n: usize, pred: impl Fn(f64) -> bool) -> Vec<usi
 }
 
 pub fn sma(x: &[f64], n: usize) -> Vec<f64> {
-    let mut out = rolling_sum(x, n);
+    let mut sum = RollingSum::new(n);
     let k = n as f64;
-    out.iter_mut().for_each(|v| *v /= k);
-    out
+    x.iter().map(|&v| sum.push(v) / k).collect()
 }
 
 /// Mean and population standard deviation (divisor `n`, TA-Lib's convention) of the last `n` values,
@@ -101,9 +132,8 @@ pub fn rolling_mean_std(x: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
 /// Exponential average with smoothing `alpha`, seeded by the mean of the first `n` consecutive defined
 /// inputs. A NaN after the seed yields NaN at that row and leaves the state unchanged.
 pub fn ema_seeded(x: &[f64], n: usize, alpha: f64) -> Vec<f64> {
-    let mut out = nan(x.len());
     if n == 0 {
-        return out;
+        return nan(x.len());
     }
     let mut run = 0;
     let mut seed_at = None;
@@ -115,18 +145,20 @@ pub fn ema_seeded(x: &[f64], n: usize, alpha: f64) -> Vec<f64> {
         }
     }
     let Some(e) = seed_at else {
-        return out;
+        return nan(x.len());
     };
+    // Written front to back once, not filled with NaN first.
+    let mut out = Vec::with_capacity(x.len());
+    out.resize(e, f64::NAN);
     let mut prev = x[e + 1 - n..=e].iter().sum::<f64>() / n as f64;
-    out[e] = prev;
-    for i in e + 1..x.len() {
-        let v = x[i];
+    out.push(prev);
+    out.extend(x[e + 1..].iter().map(|&v| {
         if v.is_nan() {
-            continue;
+            return f64::NAN;
         }
         prev = (1.0 - alpha) * prev + alpha * v;
-        out[i] = prev;
-    }
+        prev
+    }));
     out
 }
 

@@ -14,6 +14,7 @@ use std::time::Instant;
 use ktrdr_market::synth::{Spec, generate};
 use ktrdr_market::{Bars, Timeframe};
 use ktrdr_strategy::features::{FeatureMatrix, build};
+use ktrdr_strategy::fuzzy::apply_f32_lagged;
 use ktrdr_strategy::load;
 
 /// Mirrors PIPELINE in scripts/bench_strategy_pandas.py.
@@ -54,7 +55,7 @@ struct Args {
 fn args() -> Result<Args, String> {
     let mut a = Args {
         bars: 1_000_000,
-        runs: 5,
+        runs: 7,
         pandas: true,
     };
     let mut it = std::env::args().skip(1);
@@ -97,8 +98,9 @@ fn write_csv(bars: &Bars, path: &PathBuf) -> std::io::Result<()> {
     std::fs::write(path, s)
 }
 
-/// Where the time goes: each stage of `build` run on its own, on one thread, best of 3. The sum is
-/// more than `build`'s time, which runs the stages' items on every core.
+/// Where the time goes (`KTRDR_BENCH_STAGES=1`): each indicator and then its fuzzy sets with their
+/// lags, as `build` runs them, on one thread, best of 3. Each stage allocates afresh, so page
+/// faults weigh more than in `build`'s repeated runs; the sum is one core's share of the work.
 fn stages(strategy: &ktrdr_strategy::Strategy, bars: &Bars) {
     let best = |f: &mut dyn FnMut()| {
         (0..3)
@@ -110,38 +112,27 @@ fn stages(strategy: &ktrdr_strategy::Strategy, bars: &Bars) {
             .fold(f64::INFINITY, f64::min)
     };
     let inp = ktrdr_strategy::indicators::Inputs::from_bars(bars);
-    let mut outputs = Vec::new();
+    let mut total = 0.0;
     for (i, si) in strategy.indicators.iter().enumerate() {
-        // The output the pipeline reads (each indicator here has sets on one output).
-        let o = strategy
-            .fuzzy
-            .iter()
-            .find(|f| f.indicator == i)
-            .map_or(0, |f| f.output);
-        let ms = best(&mut || {
+        // The output the pipeline reads (each indicator here has its sets on one output).
+        let sets: Vec<_> = strategy.fuzzy.iter().filter(|f| f.indicator == i).collect();
+        let o = sets.first().map_or(0, |f| f.output);
+        let ind = best(&mut || {
             std::hint::black_box(si.indicator.compute_output(&inp, o));
         });
-        eprintln!(
-            "stage indicator {:<12} {ms:7.1} ms",
-            si.indicator.def().name
-        );
-        outputs.push(si.indicator.compute(&inp));
-    }
-    for f in &strategy.fuzzy {
-        let x = &outputs[f.indicator][f.output];
-        let ms = best(&mut || {
-            std::hint::black_box(f.membership.apply_f32(x));
+        let x = si.indicator.compute_output(&inp, o);
+        let ms: Vec<_> = sets.iter().map(|f| &f.membership).collect();
+        let fz = best(&mut || {
+            std::hint::black_box(apply_f32_lagged(&ms, &x, strategy.lookback));
         });
-        eprintln!("stage fuzzy {:<24} {ms:7.1} ms", f.column());
+        total += ind + fz;
+        eprintln!(
+            "stage {:<12} indicator {ind:5.1} ms, {} sets with lags {fz:5.1} ms",
+            si.indicator.def().name,
+            sets.len()
+        );
     }
-    let col = vec![0.5f32; bars.len()];
-    let ms = best(&mut || {
-        let mut v = Vec::with_capacity(col.len());
-        v.push(f32::NAN);
-        v.extend_from_slice(&col[..col.len() - 1]);
-        std::hint::black_box(v);
-    });
-    eprintln!("stage one lag copy {ms:7.1} ms");
+    eprintln!("stage total (one thread) {total:5.1} ms");
 }
 
 fn main() {
@@ -191,7 +182,9 @@ fn run() -> Result<(), String> {
     let out = Command::new("python3")
         .arg(&script)
         .arg(&csv)
-        .args(["--runs", &a.runs.min(3).to_string()])
+        // The same number of runs on both sides: on a shared machine the best of more runs is
+        // likelier to have missed the other load.
+        .args(["--runs", &a.runs.to_string()])
         .output()
         .map_err(|e| format!("cannot run {}: {e}", script.display()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -216,7 +209,7 @@ fn run() -> Result<(), String> {
         "pandas: {} bars, {} feature columns, best of {}: {secs:.3} s  (checksum {sum:.6})",
         bars.len(),
         cols,
-        a.runs.min(3)
+        a.runs
     );
     println!(
         "ratio:  rust is {:.1}x faster; checksums differ by {:.1e} relative",

@@ -2,7 +2,7 @@
 
 use super::{Args, Inputs};
 use crate::series::{
-    self, CHUNK, by_chunks, nan, rolling_max, rolling_min, scannable, wilder, window_extremes, zip,
+    self, CHUNK, RollingSum, nan, rolling_max, rolling_min, scannable, wilder, window_extremes, zip,
 };
 use crate::source::typical_price;
 
@@ -68,32 +68,38 @@ fn rsi_fused(x: &[f64], n: usize) -> Vec<f64> {
 }
 
 /// Where the close sits in the high-low range of the window, 0..1, or `flat` when the range is
-/// empty, passed through `map`. Without NaN the window extremes are taken a chunk of rows at a time
-/// and only this column is written; otherwise computed into the rolling-high column.
-fn range_position(inp: &Inputs, n: usize, flat: f64, map: impl Fn(f64) -> f64) -> Vec<f64> {
+/// empty (NaN where the window is undefined), each row passed through `then` in order. Without NaN
+/// the window extremes are taken a chunk of rows at a time and only the output column is written.
+fn range_position(inp: &Inputs, n: usize, flat: f64, mut then: impl FnMut(f64) -> f64) -> Vec<f64> {
     let position = |c: f64, hh: f64, ll: f64| {
         let r = hh - ll;
         if r.is_nan() {
             f64::NAN
         } else if r == 0.0 {
-            map(flat)
+            flat
         } else {
-            map((c - ll) / r)
+            (c - ll) / r
         }
     };
-    if scannable(inp.high, n) && scannable(inp.low, n) {
-        let (mut hh, mut ll) = ([0.0; CHUNK], [0.0; CHUNK]);
-        return by_chunks(inp.len(), n, |s, rows, out| {
-            window_extremes::<true>(inp.high, n, s, &mut hh[..rows]);
-            window_extremes::<false>(inp.low, n, s, &mut ll[..rows]);
-            let c = &inp.close[s..s + rows];
-            out.extend((0..rows).map(|j| position(c[j], hh[j], ll[j])));
-        });
+    let len = inp.len();
+    if !(scannable(inp.high, n) && scannable(inp.low, n)) {
+        let (hh, ll) = (rolling_max(inp.high, n), rolling_min(inp.low, n));
+        return (0..len)
+            .map(|i| then(position(inp.close[i], hh[i], ll[i])))
+            .collect();
     }
-    let mut out = rolling_max(inp.high, n);
-    let ll = rolling_min(inp.low, n);
-    for i in 0..out.len() {
-        out[i] = position(inp.close[i], out[i], ll[i]);
+    let mut out = Vec::with_capacity(len);
+    let warm = (n - 1).min(len);
+    out.extend((0..warm).map(|_| then(f64::NAN)));
+    let (mut hh, mut ll) = ([0.0; CHUNK], [0.0; CHUNK]);
+    let mut s = warm;
+    while s < len {
+        let rows = CHUNK.min(len - s);
+        window_extremes::<true>(inp.high, n, s, &mut hh[..rows]);
+        window_extremes::<false>(inp.low, n, s, &mut ll[..rows]);
+        let c = &inp.close[s..s + rows];
+        out.extend((0..rows).map(|j| then(position(c[j], hh[j], ll[j]))));
+        s += rows;
     }
     out
 }
@@ -109,9 +115,12 @@ pub fn stochastic_one(inp: &Inputs, a: &Args, output: usize) -> Option<Vec<f64>>
     (output == 0).then(|| stochastic_k(inp, a))
 }
 
+/// The SMA of 100 * the range position, smoothed as the positions come: the unsmoothed column is
+/// never built.
 fn stochastic_k(inp: &Inputs, a: &Args) -> Vec<f64> {
-    let raw = range_position(inp, a.period(0), 0.5, |p| p * 100.0);
-    series::sma(&raw, a.period(2))
+    let smooth = a.period(2);
+    let (mut sum, k) = (RollingSum::new(smooth), smooth as f64);
+    range_position(inp, a.period(0), 0.5, |p| sum.push(p * 100.0) / k)
 }
 
 pub fn williams_r(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {

@@ -285,3 +285,29 @@ fn chunked_windows_equal_the_general_path() {
         assert_eq!(bits(&s1[..last]), bits(&s2[..last]), "sd {n}");
     }
 }
+
+/// %K, smoothed as the positions stream in, is the SMA of the whole position column, bit for bit.
+#[test]
+fn streamed_stochastic_equals_the_column_form() {
+    let b = bars(3000);
+    let (hh, ll) = (
+        crate::series::rolling_max(b.high(), 14),
+        crate::series::rolling_min(b.low(), 14),
+    );
+    let raw: Vec<f64> = (0..b.len())
+        .map(|i| {
+            let r = hh[i] - ll[i];
+            if r.is_nan() {
+                f64::NAN
+            } else if r == 0.0 {
+                50.0
+            } else {
+                (b.close()[i] - ll[i]) / r * 100.0
+            }
+        })
+        .collect();
+    let want = crate::series::sma(&raw, 3);
+    let got = &defaults("stochastic").compute_bars(&b)[0];
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(got), bits(&want));
+}

@@ -72,6 +72,7 @@ pub fn adx_one(inp: &Inputs, a: &Args, output: usize) -> Option<Vec<f64>> {
     adx_fused(inp, a.period(0), false).into_iter().next()
 }
 
+#[inline(always)]
 fn directional_movement(h: &[f64], l: &[f64], i: usize) -> (f64, f64) {
     let up = h[i] - h[i - 1];
     let down = l[i - 1] - l[i];
@@ -119,10 +120,13 @@ fn adx_fused(inp: &Inputs, n: usize, all: bool) -> Vec<Vec<f64>> {
     let (h, l, c) = (inp.high, inp.low, inp.close);
     let len = inp.len();
     let di_len = if all { len } else { 0 };
-    let (mut adx, mut pdi, mut mdi) = (nan(len), nan(di_len), nan(di_len));
+    let (mut pdi, mut mdi) = (nan(di_len), nan(di_len));
     if len <= n {
-        return vec![adx, pdi, mdi];
+        return vec![nan(len), pdi, mdi];
     }
+    // ADX is written front to back once, not filled with NaN first.
+    let mut adx = Vec::with_capacity(len);
+    adx.resize(n, f64::NAN);
     let alpha = 1.0 / n as f64;
     let tr = |i: usize| {
         (h[i] - l[i])
@@ -154,6 +158,7 @@ fn adx_fused(inp: &Inputs, n: usize, all: bool) -> Vec<Vec<f64>> {
         let x = dx(pd, md);
         if i < 2 * n - 1 {
             dx_sum += x;
+            adx.push(f64::NAN);
             continue;
         }
         adx_now = if i == 2 * n - 1 {
@@ -161,7 +166,7 @@ fn adx_fused(inp: &Inputs, n: usize, all: bool) -> Vec<Vec<f64>> {
         } else {
             (1.0 - alpha) * adx_now + alpha * x
         };
-        adx[i] = adx_now;
+        adx.push(adx_now);
     }
     vec![adx, pdi, mdi]
 }
