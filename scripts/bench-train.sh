@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/setup-torch.sh)"
+# One torch intra-op thread per side unless OMP_NUM_THREADS says otherwise: ktrdrd's default
+# (training.torch_threads = 1), and on a busy 2-core machine the default of one per core swings both
+# sides up to 10x (docs/training.md, "Threads").
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 rows=${1:-20000}
 epochs=${2:-5}
 cargo build --release --locked -p ktrdr-train --bin bench-train >&2
