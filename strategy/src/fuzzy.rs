@@ -159,18 +159,8 @@ fn degrees_f32_avx2(m: &Membership, xs: &[f64], out: &mut [f32]) {
 #[inline(always)]
 fn degrees_f32(m: &Membership, xs: &[f64], out: &mut [f32]) {
     match *m {
-        Membership::Triangular { a, b, c } => {
-            let s = Slopes::new(a, b, b, c);
-            for (o, &x) in out.iter_mut().zip(xs) {
-                *o = s.degree(x) as f32;
-            }
-        }
-        Membership::Trapezoidal { a, b, c, d } => {
-            let s = Slopes::new(a, b, c, d);
-            for (o, &x) in out.iter_mut().zip(xs) {
-                *o = s.degree(x) as f32;
-            }
-        }
+        Membership::Triangular { a, b, c } => plateau_f32(a, b, b, c, xs, out),
+        Membership::Trapezoidal { a, b, c, d } => plateau_f32(a, b, c, d, xs, out),
         Membership::Gaussian { mu, sigma } => {
             let k = -0.5 / (sigma * sigma);
             for (o, &x) in out.iter_mut().zip(xs) {
@@ -180,32 +170,39 @@ fn degrees_f32(m: &Membership, xs: &[f64], out: &mut [f32]) {
     }
 }
 
-/// A trapezoid's edges as reciprocal slopes, for the f32 path.
-struct Slopes {
-    a: f64,
-    d: f64,
-    /// 1 / (b - a), or `None` for a vertical rising edge.
-    up: Option<f64>,
-    down: Option<f64>,
+/// [`plateau`] over a chunk, with reciprocal slopes and one loop per kind of edge (sloped or
+/// vertical), so that no loop tests the kind per value.
+#[inline(always)]
+fn plateau_f32(a: f64, b: f64, c: f64, d: f64, xs: &[f64], out: &mut [f32]) {
+    let step = |inside: bool| if inside { 1.0 } else { 0.0 };
+    match (b > a, d > c) {
+        (true, true) => {
+            let (ku, kd) = (1.0 / (b - a), 1.0 / (d - c));
+            edges_f32(xs, out, |x| (x - a) * ku, |x| (d - x) * kd)
+        }
+        (true, false) => {
+            let ku = 1.0 / (b - a);
+            edges_f32(xs, out, |x| (x - a) * ku, |x| step(x <= d))
+        }
+        (false, true) => {
+            let kd = 1.0 / (d - c);
+            edges_f32(xs, out, |x| step(x >= a), |x| (d - x) * kd)
+        }
+        (false, false) => edges_f32(xs, out, |x| step(x >= a), |x| step(x <= d)),
+    }
 }
 
-impl Slopes {
-    fn new(a: f64, b: f64, c: f64, d: f64) -> Self {
-        Slopes {
-            a,
-            d,
-            up: (b > a).then(|| 1.0 / (b - a)),
-            down: (d > c).then(|| 1.0 / (d - c)),
-        }
-    }
-
-    #[inline(always)]
-    fn degree(&self, x: f64) -> f64 {
-        let step = |inside: bool| if inside { 1.0 } else { 0.0 };
-        let up = self.up.map_or(step(x >= self.a), |k| (x - self.a) * k);
-        let down = self.down.map_or(step(x <= self.d), |k| (self.d - x) * k);
-        let m = up.min(down).clamp(0.0, 1.0);
-        if x.is_nan() { f64::NAN } else { m }
+/// The smaller edge clamped to [0, 1], NaN for NaN. Plain compare-selects rather than `f64::min`
+/// and `clamp`, whose NaN rules cost extra instructions per value: here a NaN can only come from
+/// `x`, which is handled last.
+#[inline(always)]
+fn edges_f32(xs: &[f64], out: &mut [f32], up: impl Fn(f64) -> f64, down: impl Fn(f64) -> f64) {
+    for (o, &x) in out.iter_mut().zip(xs) {
+        let (u, d) = (up(x), down(x));
+        let m = if d < u { d } else { u };
+        let m = if m > 0.0 { m } else { 0.0 };
+        let m = if m < 1.0 { m } else { 1.0 };
+        *o = if x.is_nan() { f32::NAN } else { m as f32 };
     }
 }
 
