@@ -23,7 +23,11 @@ const MODEL: &str = "rsi_mean_reversion/EURUSD_1h_v1";
 
 /// A daemon with the EURUSD 1h sample imported and a model trained on bars before April 2025.
 fn trained() -> Daemon {
-    let d = Daemon::start();
+    trained_with(&[])
+}
+
+fn trained_with(env: &[(&str, &str)]) -> Daemon {
+    let d = Daemon::start_with(env);
     let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/data/ktrdr-ib-samples/EURUSD_1h.csv");
     let o = d.ctl(&[
@@ -246,4 +250,21 @@ fn bad_requests_fail_clearly_before_any_operation() {
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
     let o = d.ctl(&["backtest", "show", &training_id, "--plot", "chart.gif"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn results_go_with_their_pruned_operation_records() {
+    let d = trained_with(&[("KTRDR_OPS_KEEP_FINISHED", "1")]);
+    let ids: Vec<u64> = (0..3)
+        .map(|_| backtest(&d, &[])["id"].as_u64().unwrap())
+        .collect();
+    let file = |id: u64| d.state_dir().join("backtests").join(format!("{id}.json"));
+    // The first record was pruned when the second finished; the third backtest's save removed
+    // its file. The newest result is still there and shown.
+    assert!(!file(ids[0]).exists(), "{:?}", file(ids[0]));
+    assert!(file(ids[2]).exists());
+    let o = d.ctl(&["backtest", "show", &ids[0].to_string()]);
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    let o = d.ctl(&["backtest", "show", &ids[2].to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }

@@ -38,6 +38,8 @@ pub struct Job {
 }
 
 pub struct Env {
+    /// To drop the results of backtests whose records the registry has pruned.
+    pub registry: Arc<crate::ops::Registry>,
     /// Torch intra-op threads for scoring (`training.torch_threads`).
     pub torch_threads: usize,
     pub data: Arc<DataManager>,
@@ -52,6 +54,33 @@ fn step(h: &OpHandle, percent: f64, message: impl Into<String>) {
         message: message.into(),
         ..Progress::default()
     });
+}
+
+/// Result files live as long as their operation records: once `operations.keep_finished` has
+/// pruned a record, `backtest show` cannot name it, so its file would only fill the disk.
+async fn prune(env: &Env) {
+    let results = Arc::clone(&env.results);
+    let Ok(ids) = tokio::task::spawn_blocking(move || results.ids()).await else {
+        return;
+    };
+    let mut gone = Vec::new();
+    for id in ids {
+        if let Err(e) = env.registry.get(id).await
+            && e.kind == ktrdr_protocol::ErrorKind::NotFound
+        {
+            gone.push(id);
+        }
+    }
+    if gone.is_empty() {
+        return;
+    }
+    let results = Arc::clone(&env.results);
+    let removed = tokio::task::spawn_blocking(move || {
+        gone.into_iter().filter(|&id| results.remove(id)).count()
+    })
+    .await
+    .unwrap_or(0);
+    tracing::debug!(removed, "removed the results of pruned backtests");
 }
 
 pub async fn run(job: Job, env: Env, h: OpHandle) -> Result<String, WireError> {
@@ -225,6 +254,7 @@ async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<String, WireError> 
     tokio::task::spawn_blocking(move || results.save(&detail))
         .await
         .map_err(|e| WireError::internal(format!("backtest save failed: {e}")))??;
+    prune(env).await;
     env.counters
         .bars_replayed
         .fetch_add(summary.bars, Ordering::Relaxed);

@@ -73,6 +73,22 @@ impl Results {
         })
     }
 
+    /// The ids of every saved result.
+    pub fn ids(&self) -> Vec<u64> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json")?.parse().ok())
+            .collect()
+    }
+
+    /// Deletes one saved result (its operation record is gone, so nothing can show it).
+    pub fn remove(&self, id: u64) -> bool {
+        std::fs::remove_file(self.path(id)).is_ok()
+    }
+
     /// Removes temporaries an interrupted save left behind (they were never visible).
     pub fn clean_temporaries(&self) -> usize {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {

@@ -116,6 +116,7 @@ async fn start(ctx: &Arc<Daemon>, a: BacktestArgs) -> Result<OperationRecord, Wi
         overrides: a.overrides,
     };
     let env = Env {
+        registry: Arc::clone(&ctx.operations.registry),
         torch_threads: ctx.training.config.torch_threads,
         data: Arc::clone(&ctx.data.manager),
         store: Arc::clone(&ctx.training.store),
