@@ -468,7 +468,15 @@ impl Config {
                         .into(),
                 });
             }
-            TrainingMode::HostService { url: training_url }
+            let path =
+                crate::peer::parse_url(&training_url).map_err(|message| ConfigError::Value {
+                    name: "TRAINING_HOST_SERVICE_URL".into(),
+                    value: training_url.clone(),
+                    message,
+                })?;
+            TrainingMode::HostService {
+                url: format!("unix://{}", path.display()),
+            }
         } else {
             TrainingMode::Local
         };

@@ -10,6 +10,8 @@
 //! One connection per call: a local connect and handshake cost well under a millisecond, and it
 //! keeps concurrent loads from queueing behind each other on one stream.
 
+use crate::ops::OpHandle;
+use ktrdr_protocol::model::OperationRecord;
 use ktrdr_protocol::{Connection, ErrorKind, ProtocolError, Reply, Request, Response, WireError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -113,6 +115,55 @@ impl Peer {
     pub async fn call(&self, req: &Request) -> Result<Reply, WireError> {
         self.stream(req, self.timeout, |_| {}).await
     }
+
+    /// Follows operation `id` on the peer to its end, relaying its progress into `h` (messages
+    /// prefixed with `label`); cancelling `h` cancels it there. Returns the final record, whatever
+    /// its state. `patience` bounds the silence between two updates.
+    pub async fn follow_operation(
+        &self,
+        id: u64,
+        label: &str,
+        patience: Duration,
+        h: &OpHandle,
+    ) -> Result<OperationRecord, WireError> {
+        let relay = |f: Response| {
+            if let Response::Update(rec) = f {
+                let mut p = rec.progress;
+                p.message = format!("{label} op {id}: {}", p.message);
+                h.progress(p);
+            }
+        };
+        let req = Request::OpsWatch { id };
+        let watch = self.stream(&req, patience, relay);
+        let last = tokio::select! {
+            r = watch => r?,
+            _ = h.cancelled() => {
+                if let Err(e) = self.call(&Request::OpsCancel { id }).await {
+                    tracing::warn!(error = %e.message, id, "could not cancel the operation on the host service");
+                }
+                return Err(WireError::cancelled(format!(
+                    "cancelled by request (operation {id} on {} cancelled too)",
+                    self.url()
+                )));
+            }
+        };
+        match last {
+            Reply::Operation(rec) => Ok(rec),
+            _ => Err(WireError::internal(format!(
+                "{} answered ops watch unexpectedly",
+                self.url()
+            ))),
+        }
+    }
+}
+
+/// The error of a peer's operation that did not complete, naming where it ran.
+pub fn remote_failure(peer: &Peer, rec: OperationRecord) -> WireError {
+    let mut e = rec.error.unwrap_or_else(|| {
+        WireError::internal(format!("the operation ended {}", rec.state.as_str()))
+    });
+    e.message = format!("{}, operation {}: {}", peer.url(), rec.id, e.message);
+    e
 }
 
 #[cfg(test)]

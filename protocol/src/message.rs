@@ -164,6 +164,11 @@ pub enum Request {
     ModelsDelete {
         name: String,
     },
+    /// A model's files (weights, strategy, features, metrics, metadata), for a daemon that
+    /// delegates trainings here to copy the result into its own store.
+    ModelExport {
+        name: String,
+    },
     /// The model's signal and class probabilities at the last bar at or before `at` (UTC; the
     /// newest bar when absent).
     Predict {
@@ -235,6 +240,7 @@ impl Request {
             | Request::ModelsList
             | Request::ModelsShow { .. }
             | Request::ModelsDelete { .. }
+            | Request::ModelExport { .. }
             | Request::Predict { .. } => "training",
             Request::Backtest { .. } | Request::BacktestShow { .. } => "backtest",
         }
@@ -273,6 +279,7 @@ pub enum Reply {
     ModelDeleted(ModelInfo),
     Prediction(PredictionReport),
     Backtest(Box<BacktestReport>),
+    ModelBundle(Box<ModelBundle>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -477,3 +477,14 @@ pub struct PredictionReport {
     /// The strategy's `decisions.confidence_threshold`; below it a trader would hold.
     pub confidence_threshold: f64,
 }
+
+/// A stored model's files, to copy it from a training host into another daemon's store. The
+/// metadata, features and metrics are the store's own JSON documents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelBundle {
+    pub metadata_json: String,
+    pub weights: Vec<u8>,
+    pub strategy_yaml: String,
+    pub features: Vec<String>,
+    pub metrics_json: String,
+}

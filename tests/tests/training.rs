@@ -308,21 +308,80 @@ fn a_daemon_killed_during_a_save_leaves_no_visible_half_model() {
     assert!(d.ctl(&["models", "show", "sine_roc"]).status.code() == Some(5));
 }
 
+fn import_eurusd(d: &Daemon) {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/ktrdr-ib-samples/EURUSD_1h.csv");
+    let o = d.ctl(&[
+        "data",
+        "import",
+        sample.to_str().unwrap(),
+        "--symbol",
+        "EURUSD",
+        "--timeframe",
+        "1h",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 #[test]
-fn remote_training_mode_is_reported_and_refused_clearly() {
+fn a_training_host_trains_and_the_model_is_copied_back() {
+    let host = Daemon::start();
+    import_eurusd(&host);
+    let url = format!("unix://{}", host.socket.display());
     let d = Daemon::start_with(&[
         ("USE_TRAINING_HOST_SERVICE", "true"),
-        ("TRAINING_HOST_SERVICE_URL", "http://gpu-host:5002"),
+        ("TRAINING_HOST_SERVICE_URL", &url),
     ]);
+    import_eurusd(&d);
     let cfg = stdout(&d.ctl(&["config"]));
     assert!(
-        cfg.contains("training.use_host_service") && cfg.contains("http://gpu-host:5002"),
+        cfg.contains("training.use_host_service") && cfg.contains(&url),
         "{cfg}"
     );
     let status = stdout(&d.ctl(&["status"]));
     assert!(status.contains("host-service"), "{status}");
+
     let file = write_strategy(&d, "example.yaml", EXAMPLE);
+    let o = d.ctl(&["--json", "train", &file]);
+    assert!(o.status.success(), "{}\n{}", stderr(&o), d.log_text());
+    let out = stdout(&o);
+    assert!(
+        out.contains("training host op"),
+        "the host's progress was relayed: {out}"
+    );
+    let last: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let result = &last["operation"]["result"];
+    assert_eq!(result["host_service"], url.as_str(), "{result}");
+    assert_eq!(result["model"], "rsi_mean_reversion/EURUSD_1h_v1");
+    // Trained there, stored in both places, usable here.
+    assert_eq!(models(&host).len(), 1);
+    assert_eq!(models(&d).len(), 1);
+    let p = d.ctl_json(&["predict", "rsi_mean_reversion", "EURUSD", "1h"]);
+    let ph = host.ctl_json(&["predict", "rsi_mean_reversion", "EURUSD", "1h"]);
+    assert_eq!(
+        p["probabilities"], ph["probabilities"],
+        "the copy is the same model"
+    );
+
+    // Host gone: the training fails clearly; the copied model still predicts.
+    drop(host);
     let o = d.ctl(&["train", &file]);
-    assert_eq!(o.status.code(), Some(8), "unavailable");
-    assert!(stderr(&o).contains("not built yet"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("unreachable"), "{}", stderr(&o));
+    assert!(
+        d.ctl(&["predict", "rsi_mean_reversion", "EURUSD", "1h"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn an_http_training_host_url_is_a_configuration_error() {
+    let d = Daemon::unstarted(&[
+        ("USE_TRAINING_HOST_SERVICE", "true"),
+        ("TRAINING_HOST_SERVICE_URL", "http://gpu-host:5002"),
+    ]);
+    let out = d.command().output().unwrap();
+    assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ssh -NL"), "{}", stderr(&out));
 }

@@ -80,6 +80,16 @@ pub struct Draft<'a> {
     pub metrics: &'a Metrics,
 }
 
+/// A model's files as bytes, to copy it between stores (a training host and this daemon).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bundle {
+    pub metadata: Metadata,
+    pub weights: Vec<u8>,
+    pub strategy_yaml: String,
+    pub features: Vec<String>,
+    pub metrics_json: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listed {
     pub metadata: Metadata,
@@ -159,7 +169,63 @@ impl ModelStore {
 
     /// Writes the model and makes it `latest`; returns its metadata with name and version set.
     pub fn save(&self, draft: Draft<'_>) -> Result<Metadata, StoreError> {
-        let mut meta = draft.metadata.clone();
+        let metrics =
+            serde_json::to_vec_pretty(draft.metrics).map_err(|e| io("metrics.json", e))?;
+        self.write(draft.metadata.clone(), |tmp| {
+            let weights = tmp.join(WEIGHTS);
+            draft
+                .vs
+                .save(&weights)
+                .map_err(|e| io(weights.display(), e))?;
+            sync_file(&weights)?;
+            write_synced(&tmp.join("strategy.yaml"), draft.strategy_yaml.as_bytes())?;
+            write_json(&tmp.join("features.json"), &draft.features)?;
+            write_synced(&tmp.join("metrics.json"), &metrics)
+        })
+    }
+
+    /// A stored model as bytes, to copy it to another store.
+    pub fn export(&self, name: &str) -> Result<Bundle, StoreError> {
+        let s = self.read(name)?;
+        let path = s.listed.dir.join(WEIGHTS);
+        let weights = fs::read(&path).map_err(|e| io(path.display(), e))?;
+        Ok(Bundle {
+            metadata: s.listed.metadata,
+            weights,
+            strategy_yaml: s.strategy_yaml,
+            features: s.features,
+            metrics_json: s.metrics_json,
+        })
+    }
+
+    /// Adds a model exported from another store as this store's next version of its strategy,
+    /// symbols and timeframe (its name and version are this store's; everything else is kept), and
+    /// makes it `latest`. The weights are loaded into the model's architecture before the version
+    /// is published, so damaged bytes never become a listed model.
+    pub fn import(&self, b: &Bundle) -> Result<Metadata, StoreError> {
+        serde_json::from_str::<serde_json::Value>(&b.metrics_json)
+            .map_err(|e| StoreError::Invalid(format!("the model's metrics are not JSON: {e}")))?;
+        self.write(b.metadata.clone(), |tmp| {
+            let weights = tmp.join(WEIGHTS);
+            write_synced(&weights, &b.weights)?;
+            let mut vs = nn::VarStore::new(Device::Cpu);
+            let _model = Mlp::new(&vs.root(), &b.metadata.architecture, &mut Rng::new(0));
+            vs.load(&weights).map_err(|e| {
+                StoreError::Invalid(format!("the copied model's weights do not load: {e}"))
+            })?;
+            write_synced(&tmp.join("strategy.yaml"), b.strategy_yaml.as_bytes())?;
+            write_json(&tmp.join("features.json"), &b.features)?;
+            write_synced(&tmp.join("metrics.json"), b.metrics_json.as_bytes())
+        })
+    }
+
+    /// Writes a version directory: `content` fills the temporary directory, then the metadata gets
+    /// its name and version and the directory is renamed into place and made `latest`.
+    fn write(
+        &self,
+        mut meta: Metadata,
+        content: impl FnOnce(&Path) -> Result<(), StoreError>,
+    ) -> Result<Metadata, StoreError> {
         let strategy = safe_part(&meta.strategy);
         let sdir = self.root.join(&strategy);
         fs::create_dir_all(&sdir).map_err(|e| io(sdir.display(), e))?;
@@ -177,32 +243,24 @@ impl ModelStore {
             SAVES.fetch_add(1, Ordering::Relaxed),
             Rng::new(meta.created_ms as u64 ^ u64::from(std::process::id())).next_u64()
         ));
-        let result = self.write_version(&draft, &mut meta, &sdir, &tmp, &prefix, &strategy);
+        let result = fs::create_dir(&tmp)
+            .map_err(|e| io(tmp.display(), e))
+            .and_then(|()| content(&tmp))
+            .and_then(|()| self.publish(&mut meta, &sdir, &tmp, &prefix, &strategy));
         if result.is_err() {
             let _ = fs::remove_dir_all(&tmp);
         }
         result.map(|_| meta)
     }
 
-    fn write_version(
+    fn publish(
         &self,
-        draft: &Draft<'_>,
         meta: &mut Metadata,
         sdir: &Path,
         tmp: &Path,
         prefix: &str,
         strategy: &str,
     ) -> Result<(), StoreError> {
-        fs::create_dir(tmp).map_err(|e| io(tmp.display(), e))?;
-        let weights = tmp.join(WEIGHTS);
-        draft
-            .vs
-            .save(&weights)
-            .map_err(|e| io(weights.display(), e))?;
-        sync_file(&weights)?;
-        write_synced(&tmp.join("strategy.yaml"), draft.strategy_yaml.as_bytes())?;
-        write_json(&tmp.join("features.json"), &draft.features)?;
-        write_json(&tmp.join("metrics.json"), draft.metrics)?;
         if let Some(pause) = self.save_pause {
             std::thread::sleep(pause);
         }

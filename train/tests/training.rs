@@ -256,3 +256,34 @@ fn several_symbols_get_an_embedding_and_per_symbol_scores() {
     assert!(pipeline::predict(&store, "sine_roc", "C", &bars[0].1, None).is_err());
     assert!(pipeline::predict(&store, "sine_roc", "B", &bars[1].1, None).is_ok());
 }
+
+#[test]
+fn a_model_copied_to_another_store_predicts_the_same_and_damage_is_refused() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (src, dst) = (ModelStore::new(a.path()), ModelStore::new(b.path()));
+    let plan = pipeline::plan(SINE_STRATEGY, None, None).unwrap();
+    let bars = vec![(
+        "SINE".to_string(),
+        vec![(Timeframe::H1, Arc::new(sine_bars(1500, 48.0)))],
+    )];
+    pipeline::run(&plan, &bars, Device::Cpu, &src, &mut |_| {}, &|| false).unwrap();
+    pipeline::run(&plan, &bars, Device::Cpu, &src, &mut |_| {}, &|| false).unwrap();
+    // The source's v2 becomes the destination's v1: names are the destination's own.
+    let bundle = src.export("sine_roc").unwrap();
+    assert_eq!(bundle.metadata.version, 2);
+    let meta = dst.import(&bundle).unwrap();
+    assert_eq!(meta.name, "sine_roc/SINE_1h_v1");
+    assert_eq!(meta.created_ms, bundle.metadata.created_ms);
+    let p1 = pipeline::predict(&src, "sine_roc/SINE_1h_v2", "SINE", &bars[0].1, None).unwrap();
+    let p2 = pipeline::predict(&dst, "sine_roc", "SINE", &bars[0].1, None).unwrap();
+    assert_eq!(p1.probabilities, p2.probabilities);
+
+    let mut broken = bundle.clone();
+    broken.weights.truncate(broken.weights.len() / 2);
+    assert!(matches!(
+        dst.import(&broken),
+        Err(ktrdr_train::store::StoreError::Invalid(_))
+    ));
+    assert_eq!(dst.list().len(), 1, "the damaged copy is not listed");
+    assert_eq!(dst.read("sine_roc").unwrap().listed.metadata.version, 1);
+}

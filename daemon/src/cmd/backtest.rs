@@ -53,7 +53,6 @@ fn fraction(field: &str, v: Option<f64>, lo: f64, hi: f64) -> Result<(), WireErr
 /// Everything checkable before an operation exists: inputs, the model, and that it reads this
 /// timeframe.
 async fn start(ctx: &Arc<Daemon>, a: BacktestArgs) -> Result<OperationRecord, WireError> {
-    ctx.training.local_only()?;
     let symbol = input::symbol(&a.symbol)?;
     let timeframe = input::timeframe("timeframe", &a.timeframe)?;
     let window = input::window(a.start.as_deref(), a.end.as_deref())?;

@@ -163,6 +163,7 @@ pub async fn dispatch(
         Request::ModelsList => training::list(ctx).await,
         Request::ModelsShow { name } => training::show(ctx, name).await,
         Request::ModelsDelete { name } => training::delete(ctx, name).await,
+        Request::ModelExport { name } => training::export(ctx, name).await,
         Request::Predict {
             model,
             symbol,

@@ -4,8 +4,8 @@ use super::Conn;
 use crate::context::Daemon;
 use crate::data::input::{self, SeriesKey};
 use crate::training::{self, Job, model_info, store_error};
-use ktrdr_protocol::model::{ModelDetail, ModelList, PredictionReport};
-use ktrdr_protocol::{ProtocolError, Reply, WireError};
+use ktrdr_protocol::model::{ModelBundle, ModelDetail, ModelList, PredictionReport};
+use ktrdr_protocol::{ProtocolError, Reply, Request, WireError};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -66,7 +66,6 @@ async fn start(
     a: TrainArgs,
 ) -> Result<ktrdr_protocol::model::OperationRecord, WireError> {
     let svc = &ctx.training;
-    svc.local_only()?;
     let symbols = a
         .symbols
         .map(|v| {
@@ -85,6 +84,42 @@ async fn start(
         })
     })
     .await?;
+    if let Some(host) = &svc.host {
+        // The training host resolves the device (it is the one with the GPU) and loads the bars.
+        let params = serde_json::json!({
+            "strategy": plan.strategy.name(),
+            "file": a.strategy_path,
+            "symbols": plan.symbols,
+            "timeframes": plan.timeframes.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+            "start": a.start,
+            "end": a.end,
+            "device": a.device,
+            "host_service": host.url(),
+        })
+        .to_string();
+        let req = Request::Train {
+            strategy_yaml: plan.yaml.clone(),
+            strategy_path: a.strategy_path,
+            symbols: Some(plan.symbols.clone()),
+            timeframes: Some(plan.timeframes.iter().map(|t| t.to_string()).collect()),
+            start: a.start,
+            end: a.end,
+            device: a.device,
+            follow: false,
+        };
+        let (host, store, counters) = (
+            Arc::clone(host),
+            Arc::clone(&svc.store),
+            Arc::clone(&svc.counters),
+        );
+        let work: crate::ops::Work =
+            Box::new(move |h| Box::pin(async move { host.train(req, store, counters, h).await }));
+        return ctx
+            .operations
+            .registry
+            .start("training", "training", params, work)
+            .await;
+    }
     let requested = a.device.unwrap_or_else(|| svc.config.device.clone());
     let device = ktrdr_train::device::resolve(Some(&requested)).map_err(WireError::validation)?;
     let params = serde_json::json!({
@@ -166,7 +201,6 @@ pub async fn predict(
     at: Option<&str>,
 ) -> Result<Reply, WireError> {
     let svc = &ctx.training;
-    svc.local_only()?;
     let symbol = input::symbol(symbol)?;
     let tf = input::timeframe("timeframe", timeframe)?;
     // The last bar at or before `at`; a plain date means the whole of that day.
@@ -236,4 +270,22 @@ pub async fn predict(
         probabilities: p.probabilities.to_vec(),
         confidence_threshold: p.confidence_threshold,
     }))
+}
+
+/// A model's files, for a daemon that delegates its trainings here.
+pub async fn export(ctx: &Daemon, name: String) -> Result<Reply, WireError> {
+    let store = Arc::clone(&ctx.training.store);
+    blocking(move || {
+        let b = store.export(&name).map_err(store_error)?;
+        let metadata_json =
+            serde_json::to_string(&b.metadata).map_err(|e| WireError::internal(e.to_string()))?;
+        Ok(Reply::ModelBundle(Box::new(ModelBundle {
+            metadata_json,
+            weights: b.weights,
+            strategy_yaml: b.strategy_yaml,
+            features: b.features,
+            metrics_json: b.metrics_json,
+        })))
+    })
+    .await
 }

@@ -11,7 +11,7 @@
 use super::load::LoadParams;
 use crate::data::DataManager;
 use crate::ops::OpHandle;
-use crate::peer::{Peer, parse_url};
+use crate::peer::{Peer, parse_url, remote_failure};
 use ktrdr_market::{Bar, Bars};
 use ktrdr_protocol::model::{HealthStatus, IbStatusReport, LoadMode, OpState, Progress, RowLimit};
 use ktrdr_protocol::{ErrorKind, Reply, Request, Response, WireError};
@@ -201,47 +201,19 @@ impl Host {
             Reply::Operation(rec) => rec.id,
             _ => return Err(unexpected("data load")),
         };
-        let url = self.url();
-        let relay = |f: Response| {
-            if let Response::Update(rec) = f {
-                let mut pr = rec.progress;
-                pr.message = format!("IB host op {id}: {}", pr.message);
-                h.progress(pr);
-            }
-        };
-        let watch_req = Request::OpsWatch { id };
-        let watch = self.peer.stream(&watch_req, WATCH_PATIENCE, relay);
-        let last = tokio::select! {
-            r = watch => r?,
-            _ = h.cancelled() => {
-                if let Err(e) = self.peer.call(&Request::OpsCancel { id }).await {
-                    tracing::warn!(error = %e.message, id, "could not cancel the load on the IB host");
-                }
-                return Err(WireError::cancelled(format!(
-                    "cancelled by request (operation {id} on the IB host {url} cancelled too)"
-                )));
-            }
-        };
-        let Reply::Operation(rec) = last else {
-            return Err(unexpected("ops watch"));
-        };
-        match rec.state {
-            OpState::Completed => {
-                let result = rec
-                    .result
-                    .as_deref()
-                    .and_then(|r| serde_json::from_str(r).ok())
-                    .unwrap_or(serde_json::Value::Null);
-                Ok((id, result))
-            }
-            state => {
-                let mut e = rec.error.unwrap_or_else(|| {
-                    WireError::internal(format!("the load ended {}", state.as_str()))
-                });
-                e.message = format!("IB host {url}, operation {id}: {}", e.message);
-                Err(e)
-            }
+        let rec = self
+            .peer
+            .follow_operation(id, "IB host", WATCH_PATIENCE, h)
+            .await?;
+        if rec.state != OpState::Completed {
+            return Err(remote_failure(&self.peer, rec));
         }
+        let result = rec
+            .result
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or(serde_json::Value::Null);
+        Ok((id, result))
     }
 
     /// The range's bars from the IB host's store.

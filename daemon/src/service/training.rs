@@ -1,16 +1,17 @@
-//! The `training` service: models trained in this daemon as `training` operations, the model store
-//! and predictions. The adapter is local torch (CPU, or CUDA when present); a remote training host
-//! (`USE_TRAINING_HOST_SERVICE`) is recognised but not built yet, and then answers unavailable.
+//! The `training` service: models trained as `training` operations, the model store and
+//! predictions. The adapter is local torch (CPU, or CUDA when present), or a training host
+//! (`USE_TRAINING_HOST_SERVICE`: another ktrdrd that trains, the model copied back here).
 
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
 use crate::config::{TrainingConfig, TrainingMode};
-use ktrdr_protocol::WireError;
+use crate::training::host::TrainingHost;
 use ktrdr_protocol::model::{EnvVar, HealthStatus, ServiceHealth, ServiceInfo};
 use ktrdr_train::ModelStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 const ENV: [&str; 4] = [
     "KTRDR_TRAINING_DEVICE",
@@ -30,6 +31,8 @@ pub struct TrainingCounters {
 }
 
 pub struct TrainingService {
+    /// Set in host-service mode: trainings run there; models, predictions and backtests stay here.
+    pub host: Option<Arc<TrainingHost>>,
     pub store: Arc<ModelStore>,
     pub config: TrainingConfig,
     pub counters: Arc<TrainingCounters>,
@@ -39,24 +42,20 @@ pub struct TrainingService {
 impl TrainingService {
     pub fn new(store: Arc<ModelStore>, config: TrainingConfig) -> Self {
         let counters = Arc::new(TrainingCounters::default());
+        let host = match &config.mode {
+            TrainingMode::Local => None,
+            // The URL was validated with the configuration.
+            TrainingMode::HostService { url } => TrainingHost::new(url, Duration::from_secs(10))
+                .map_err(|e| tracing::error!(error = %e, "training host service URL"))
+                .ok()
+                .map(Arc::new),
+        };
         TrainingService {
+            host,
             store,
             config,
             counters,
             metrics: RequestMetrics::new(),
-        }
-    }
-
-    /// Errors when trainings and predictions are meant for a remote host this daemon cannot reach.
-    pub fn local_only(&self) -> Result<(), WireError> {
-        match &self.config.mode {
-            TrainingMode::Local => Ok(()),
-            TrainingMode::HostService { url } => Err(WireError::unavailable(format!(
-                "training host service mode ({url}) is configured but not built yet"
-            ))
-            .with_hint(
-                "unset USE_TRAINING_HOST_SERVICE (or training.use_host_service) to train in this daemon",
-            )),
         }
     }
 }
@@ -83,7 +82,7 @@ impl Service for TrainingService {
             TrainingMode::HostService { url } => {
                 settings.insert(
                     "host_service".into(),
-                    "configured but not built yet: trainings and predictions fail as unavailable"
+                    "trainings run on that ktrdrd (on its bars); models are copied into this store"
                         .into(),
                 );
                 ("host-service", url.clone())
@@ -115,10 +114,21 @@ impl Service for TrainingService {
                         self.config.device
                     ),
                 ),
-                TrainingMode::HostService { url } => (
-                    HealthStatus::Degraded,
-                    format!("host service {url} configured but not built yet"),
-                ),
+                TrainingMode::HostService { url } => match &self.host {
+                    Some(host) => {
+                        match tokio::time::timeout(Duration::from_secs(2), host.health()).await {
+                            Ok(v) => v,
+                            Err(_) => (
+                                HealthStatus::Degraded,
+                                format!("training host {url} did not answer within 2 s"),
+                            ),
+                        }
+                    }
+                    None => (
+                        HealthStatus::Degraded,
+                        format!("bad training host URL {url}"),
+                    ),
+                },
             };
             ServiceHealth {
                 name: self.name().into(),

@@ -2,6 +2,10 @@
 //! (features, training, evaluation, save) happens on a dedicated OS thread, so a long training never
 //! occupies a runtime worker and other clients keep their latency. Progress and cancellation cross
 //! over through the operation's handle, which both sides may use from any thread.
+//!
+//! [`host`]: the same operations delegated to a training host (another ktrdrd), the model copied back.
+
+pub mod host;
 
 use crate::data::DataManager;
 use crate::data::input::{self, SeriesKey, Window};
