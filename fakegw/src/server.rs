@@ -224,16 +224,17 @@ fn error(req: i32, code: i32, text: &str) -> Vec<u8> {
     )
 }
 
-/// The symbol the store uses: `EURUSD` for the CASH contract EUR/USD, else the symbol.
+/// The symbol the store uses: `EURUSD` for the CASH contract EUR/USD, `ES_CONT` for the continuous
+/// future ES, else the symbol.
 fn store_symbol(c: &proto::Contract) -> String {
     let sym = c.symbol.clone().unwrap_or_default().to_ascii_uppercase();
-    if c.sec_type.as_deref() == Some("CASH") {
-        format!(
+    match c.sec_type.as_deref() {
+        Some("CASH") => format!(
             "{sym}{}",
             c.currency.clone().unwrap_or_default().to_ascii_uppercase()
-        )
-    } else {
-        sym
+        ),
+        Some("CONTFUT") => format!("{sym}_CONT"),
+        _ => sym,
     }
 }
 
@@ -336,6 +337,17 @@ async fn contract_details(
             currency: Some(quote.clone()),
             local_symbol: Some(format!("{base}.{quote}")),
             trading_class: Some(format!("{base}.{quote}")),
+        }
+    } else if c.sec_type.as_deref() == Some("CONTFUT") {
+        proto::Contract {
+            con_id: Some(con_id(&sym)),
+            symbol: Some(base.clone()),
+            sec_type: Some("CONTFUT".into()),
+            exchange: c.exchange.clone(),
+            primary_exch: None,
+            currency: Some(quote),
+            local_symbol: Some(format!("{base}Z5")),
+            trading_class: Some(base.clone()),
         }
     } else {
         proto::Contract {

@@ -547,3 +547,42 @@ fn client_id_clash_and_a_silent_gateway_give_clear_errors() {
     );
     assert!(started.elapsed() < Duration::from_secs(4));
 }
+
+#[test]
+fn continuous_futures_resolve_on_their_exchange_and_load() {
+    let rt = runtime();
+    let s = series(40, 3600, 5.0);
+    let mut lib = Library::default();
+    lib.insert("CL_CONT", "1h", s.clone());
+    let gw = rt.block_on(FakeGateway::start(lib)).unwrap();
+    let d = daemon_for(gw.port(), &[("KTRDR_IB_PACING_SCALE", "0")]);
+    let c = d.ctl_json(&["ib", "contract", "CL_CONT"]);
+    assert_eq!(
+        (c["sec_type"].as_str(), c["exchange"].as_str()),
+        (Some("CONTFUT"), Some("NYMEX")),
+        "{c}"
+    );
+    assert_eq!(c["what_to_show"], "TRADES");
+    let end = T0 + 40 * DAY;
+    let r = load(
+        &d,
+        &[
+            "CL_CONT",
+            "1h",
+            "--mode",
+            "full",
+            "--start",
+            &iso(T0),
+            "--end",
+            &iso(end),
+        ],
+    );
+    assert_eq!(r["bars_received"], 960, "{r}");
+    assert_same(&stored(&d, "CL_CONT", "1h"), s.bars());
+    assert!(
+        gw.historical()
+            .iter()
+            .all(|l| l.sec_type == "CONTFUT" && l.exchange == "NYMEX"),
+        "every request asked for the continuous future"
+    );
+}
