@@ -15,8 +15,44 @@ pub fn nan(len: usize) -> Vec<f64> {
 /// A window of zeros sums to exactly 0: a sliding sum would leave rounding residue (1e-17) once the
 /// non-zero values have left it, and callers test for "no flow" with `== 0`.
 pub fn rolling_sum(x: &[f64], n: usize) -> Vec<f64> {
+    if n > 0 && !has_nan(x) {
+        return dense_sums(x, n, |s| s);
+    }
     let mut sum = RollingSum::new(n);
     x.iter().map(|&v| sum.push(v)).collect()
+}
+
+/// [`RollingSum`] over a column without NaN, each window's sum passed through `f`: the same
+/// operations in the same order (add the new value, subtract the one leaving, zero the sum when
+/// the window holds only zeros), so the same bits, but the leaving value is read from `x` rather
+/// than a ring, there is no NaN bookkeeping, and the warm-up has its own loop, which leaves the
+/// steady loop little besides the sum's two dependent additions.
+#[inline(always)]
+fn dense_sums(x: &[f64], n: usize, f: impl Fn(f64) -> f64) -> Vec<f64> {
+    let len = x.len();
+    let mut out = Vec::with_capacity(len);
+    let (mut sum, mut nonzero) = (0.0f64, 0usize);
+    for (i, &v) in x[..n.min(len)].iter().enumerate() {
+        sum += v;
+        nonzero += (v != 0.0) as usize;
+        if nonzero == 0 {
+            sum = 0.0;
+        }
+        out.push(if i + 1 == n { f(sum) } else { f64::NAN });
+    }
+    if len > n {
+        for (&v, &old) in x[n..].iter().zip(&x[..len - n]) {
+            sum += v;
+            nonzero += (v != 0.0) as usize;
+            sum -= old;
+            nonzero -= (old != 0.0) as usize;
+            if nonzero == 0 {
+                sum = 0.0;
+            }
+            out.push(f(sum));
+        }
+    }
+    out
 }
 
 /// [`rolling_sum`] fed one value at a time, for callers that produce its input as they go: the
@@ -94,8 +130,11 @@ pub fn rolling_count(x: &[f64], n: usize, pred: impl Fn(f64) -> bool) -> Vec<usi
 }
 
 pub fn sma(x: &[f64], n: usize) -> Vec<f64> {
-    let mut sum = RollingSum::new(n);
     let k = n as f64;
+    if n > 0 && !has_nan(x) {
+        return dense_sums(x, n, |s| s / k);
+    }
+    let mut sum = RollingSum::new(n);
     x.iter().map(|&v| sum.push(v) / k).collect()
 }
 
@@ -444,6 +483,26 @@ mod tests {
     fn sma_has_n_minus_one_undefined_rows() {
         let x = [1.0, 2.0, 3.0, 4.0, 5.0];
         assert!(same(&sma(&x, 3), &[f64::NAN, f64::NAN, 2.0, 3.0, 4.0]));
+    }
+
+    proptest::proptest! {
+        /// The NaN-free path is the general one, bit for bit (zeros included).
+        #[test]
+        fn dense_sums_are_the_rolling_sums_bits(
+            x in proptest::collection::vec(
+                proptest::prop_oneof![-1e3f64..1e3, proptest::strategy::Just(0.0)],
+                0..80,
+            ),
+            n in 1usize..12,
+        ) {
+            let mut ring = RollingSum::new(n);
+            let general: Vec<f64> = x.iter().map(|&v| ring.push(v)).collect();
+            let bits = |c: &[f64]| c.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(bits(&rolling_sum(&x, n)), bits(&general));
+            let k = n as f64;
+            let means: Vec<f64> = general.iter().map(|s| s / k).collect();
+            proptest::prop_assert_eq!(bits(&sma(&x, n)), bits(&means));
+        }
     }
 
     #[test]
