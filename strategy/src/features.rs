@@ -71,9 +71,10 @@ pub fn fuzzy_columns(strategy: &Strategy, bars: &Bars) -> Vec<(String, Vec<f64>)
 /// Builds the feature matrix on the base timeframe's rows from one series per strategy timeframe.
 ///
 /// One parallel item per indicator a fuzzy set reads: the indicator (only the outputs read, see
-/// [`crate::Indicator::compute_output`]), then its sets' membership columns and their lags. Whole
-/// indicators keep every core busy up to the end, and each indicator's columns are freed as soon as
-/// its sets are done, instead of all of them living until every set is computed.
+/// [`crate::Indicator::compute_output`]), then its sets' membership columns and their lags, the
+/// costliest items first. Whole indicators keep every core busy up to the end, and each
+/// indicator's columns are freed as soon as its sets are done, instead of all of them living until
+/// every set is computed.
 pub fn build(
     strategy: &Strategy,
     bars: &[(Timeframe, &Bars)],
@@ -87,9 +88,17 @@ pub fn build(
     let base_tf = strategy.base_timeframe();
     let base = find(base_tf)?;
     let (mut names, mut columns) = (Vec::new(), Vec::new());
-    let used: Vec<usize> = (0..strategy.indicators.len())
+    let mut used: Vec<usize> = (0..strategy.indicators.len())
         .filter(|&i| strategy.fuzzy.iter().any(|f| f.indicator == i))
         .collect();
+    // Longest items first (the indicator's rough cost plus its sets, each of which writes its
+    // column and lags), so that no long item starts last while the other cores run out of work.
+    // The columns come out in the strategy's order whatever the order of the work.
+    let cost = |i: usize| {
+        let sets = strategy.fuzzy.iter().filter(|f| f.indicator == i).count();
+        strategy.indicators[i].indicator.def().relative_cost() + sets
+    };
+    used.sort_by_key(|&i| std::cmp::Reverse(cost(i)));
     for &tf in &strategy.timeframes {
         let b = find(tf)?;
         if !b.is_normal() {

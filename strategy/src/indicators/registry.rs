@@ -70,6 +70,19 @@ impl PartialEq for IndicatorDef {
 }
 
 impl IndicatorDef {
+    /// A rough one-thread cost per row (1 light, 2 typical, 3 heavy), used only to start the
+    /// longest work items first when indicators are computed in parallel; results never depend
+    /// on it. Heavy: several chained recursions (ADX), window extremes plus a smoothing recursion
+    /// (stochastic), two passes per window (Bollinger), as measured in the strategy benchmark
+    /// (docs/strategy.md); light: elementwise against a past row. The rest are not measured.
+    pub(crate) fn relative_cost(&self) -> usize {
+        match self.name {
+            "adx" | "stochastic" | "bbands" => 3,
+            "roc" | "momentum" => 1,
+            _ => 2,
+        }
+    }
+
     pub fn param_names(&self) -> Vec<&'static str> {
         let mut v: Vec<_> = self.params.iter().map(|p| p.name).collect();
         if self.takes_source {
