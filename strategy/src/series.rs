@@ -112,6 +112,55 @@ impl RollingSum {
             f64::NAN
         }
     }
+
+    /// [`RollingSum::push`] of each of `xs` in turn, `f` of each result appended to `out`: the same
+    /// operations, so the same bits, with the state held in locals for the loop. A call per value
+    /// keeps the sum in memory, so every value's two additions wait on a store and a load.
+    pub(crate) fn extend(
+        &mut self,
+        xs: impl IntoIterator<Item = f64>,
+        out: &mut Vec<f64>,
+        f: impl Fn(f64) -> f64,
+    ) {
+        let n = self.ring.len();
+        if n == 0 {
+            out.extend(xs.into_iter().map(|_| f(f64::NAN)));
+            return;
+        }
+        let (mut at, mut seen, mut sum) = (self.at, self.seen, self.sum);
+        let (mut nans, mut nonzero) = (self.nans, self.nonzero);
+        let ring = &mut self.ring[..];
+        for v in xs {
+            if v.is_nan() {
+                nans += 1;
+            } else {
+                sum += v;
+                nonzero += (v != 0.0) as usize;
+            }
+            if seen >= n {
+                let old = ring[at];
+                if old.is_nan() {
+                    nans -= 1;
+                } else {
+                    sum -= old;
+                    nonzero -= (old != 0.0) as usize;
+                }
+            }
+            ring[at] = v;
+            at = if at + 1 == n { 0 } else { at + 1 };
+            seen += 1;
+            if nonzero == 0 {
+                sum = 0.0;
+            }
+            out.push(f(if seen >= n && nans == 0 {
+                sum
+            } else {
+                f64::NAN
+            }));
+        }
+        (self.at, self.seen, self.sum) = (at, seen, sum);
+        (self.nans, self.nonzero) = (nans, nonzero);
+    }
 }
 
 /// How many of the last `n` values satisfy `pred` (an exact integer count, unlike a float sum, so a
@@ -502,6 +551,30 @@ mod tests {
             let k = n as f64;
             let means: Vec<f64> = general.iter().map(|s| s / k).collect();
             proptest::prop_assert_eq!(bits(&sma(&x, n)), bits(&means));
+        }
+
+        /// `extend` is `push` per value, bit for bit, across calls and with NaN in the input.
+        #[test]
+        fn extend_is_push_per_value(
+            x in proptest::collection::vec(
+                proptest::prop_oneof![
+                    -1e3f64..1e3,
+                    proptest::strategy::Just(0.0),
+                    proptest::strategy::Just(f64::NAN),
+                ],
+                0..80,
+            ),
+            n in 0usize..6,
+            cut in 0usize..80,
+        ) {
+            let mut one = RollingSum::new(n);
+            let want: Vec<u64> = x.iter().map(|&v| (one.push(v) / 3.0).to_bits()).collect();
+            let (mut many, mut got) = (RollingSum::new(n), Vec::new());
+            let cut = cut.min(x.len());
+            many.extend(x[..cut].iter().copied(), &mut got, |s| s / 3.0);
+            many.extend(x[cut..].iter().copied(), &mut got, |s| s / 3.0);
+            let got: Vec<u64> = got.iter().map(|v| v.to_bits()).collect();
+            proptest::prop_assert_eq!(got, want);
         }
     }
 

@@ -68,9 +68,15 @@ fn rsi_fused(x: &[f64], n: usize) -> Vec<f64> {
 }
 
 /// Where the close sits in the high-low range of the window, 0..1, or `flat` when the range is
-/// empty (NaN where the window is undefined), each row passed through `then` in order. Without NaN
-/// the window extremes are taken a chunk of rows at a time and only the output column is written.
-fn range_position(inp: &Inputs, n: usize, flat: f64, mut then: impl FnMut(f64) -> f64) -> Vec<f64> {
+/// empty (NaN where the window is undefined), handed to `then` in order, a run of rows at a time,
+/// for it to append one output per row. Without NaN the window extremes are taken a chunk of rows
+/// at a time and only the output column is written.
+fn range_position(
+    inp: &Inputs,
+    n: usize,
+    flat: f64,
+    mut then: impl FnMut(&[f64], &mut Vec<f64>),
+) -> Vec<f64> {
     let position = |c: f64, hh: f64, ll: f64| {
         let r = hh - ll;
         if r.is_nan() {
@@ -84,21 +90,27 @@ fn range_position(inp: &Inputs, n: usize, flat: f64, mut then: impl FnMut(f64) -
     let len = inp.len();
     if !(scannable(inp.high, n) && scannable(inp.low, n)) {
         let (hh, ll) = (rolling_max(inp.high, n), rolling_min(inp.low, n));
-        return (0..len)
-            .map(|i| then(position(inp.close[i], hh[i], ll[i])))
+        let p: Vec<f64> = (0..len)
+            .map(|i| position(inp.close[i], hh[i], ll[i]))
             .collect();
+        let mut out = Vec::with_capacity(len);
+        then(&p, &mut out);
+        return out;
     }
     let mut out = Vec::with_capacity(len);
     let warm = (n - 1).min(len);
-    out.extend((0..warm).map(|_| then(f64::NAN)));
-    let (mut hh, mut ll) = ([0.0; CHUNK], [0.0; CHUNK]);
+    then(&vec![f64::NAN; warm], &mut out);
+    let (mut hh, mut ll, mut p) = ([0.0; CHUNK], [0.0; CHUNK], [0.0; CHUNK]);
     let mut s = warm;
     while s < len {
         let rows = CHUNK.min(len - s);
         window_extremes::<true>(inp.high, n, s, &mut hh[..rows]);
         window_extremes::<false>(inp.low, n, s, &mut ll[..rows]);
         let c = &inp.close[s..s + rows];
-        out.extend((0..rows).map(|j| then(position(c[j], hh[j], ll[j]))));
+        for (((p, &c), &h), &l) in p[..rows].iter_mut().zip(c).zip(&hh).zip(&ll) {
+            *p = position(c, h, l);
+        }
+        then(&p[..rows], &mut out);
         s += rows;
     }
     out
@@ -120,11 +132,15 @@ pub fn stochastic_one(inp: &Inputs, a: &Args, output: usize) -> Option<Vec<f64>>
 fn stochastic_k(inp: &Inputs, a: &Args) -> Vec<f64> {
     let smooth = a.period(2);
     let (mut sum, k) = (RollingSum::new(smooth), smooth as f64);
-    range_position(inp, a.period(0), 0.5, |p| sum.push(p * 100.0) / k)
+    range_position(inp, a.period(0), 0.5, |p, out| {
+        sum.extend(p.iter().map(|&p| p * 100.0), out, |s| s / k)
+    })
 }
 
 pub fn williams_r(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
-    vec![range_position(inp, a.period(0), 0.5, |p| 100.0 * (p - 1.0))]
+    vec![range_position(inp, a.period(0), 0.5, |p, out| {
+        out.extend(p.iter().map(|&p| 100.0 * (p - 1.0)))
+    })]
 }
 
 pub fn cci(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
