@@ -240,13 +240,21 @@ pub fn ema_seeded(x: &[f64], n: usize, alpha: f64) -> Vec<f64> {
     out.resize(e, f64::NAN);
     let mut prev = x[e + 1 - n..=e].iter().sum::<f64>() / n as f64;
     out.push(prev);
-    out.extend(x[e + 1..].iter().map(|&v| {
-        if v.is_nan() {
-            return f64::NAN;
-        }
-        prev = (1.0 - alpha) * prev + alpha * v;
-        prev
-    }));
+    // Into the spare capacity with `prev` a plain local: through `extend` with a closure that
+    // updates it, or `push` (whose growth path is a call), the compiler kept `prev` in memory,
+    // which put a store and a load on the recursion's dependency chain.
+    let rest = &x[e + 1..];
+    for (o, &v) in out.spare_capacity_mut()[..rest.len()].iter_mut().zip(rest) {
+        o.write(if v.is_nan() {
+            f64::NAN
+        } else {
+            prev = (1.0 - alpha) * prev + alpha * v;
+            prev
+        });
+    }
+    // SAFETY: the capacity is `x.len()` and the loop above initialised the `x.len() - e - 1`
+    // values after the first `e + 1`.
+    unsafe { out.set_len(x.len()) };
     out
 }
 

@@ -58,12 +58,20 @@ fn rsi_fused(x: &[f64], n: usize) -> Vec<f64> {
     let (mut g, mut l) = (g / n as f64, l / n as f64);
     out.push(rsi_value(g, l));
     let alpha = 1.0 / n as f64;
-    for i in n + 1..len {
+    // Into the spare capacity: a `push` per row has a growth path (a call), around which the
+    // compiler keeps the averages in memory, on the recursions' dependency chains.
+    for (o, i) in out.spare_capacity_mut()[..len - n - 1]
+        .iter_mut()
+        .zip(n + 1..)
+    {
         let d = x[i] - x[i - 1];
         g = (1.0 - alpha) * g + alpha * d.max(0.0);
         l = (1.0 - alpha) * l + alpha * (-d).max(0.0);
-        out.push(rsi_value(g, l));
+        o.write(rsi_value(g, l));
     }
+    // SAFETY: the capacity is `len`; the first `n + 1` values were pushed and the loop above
+    // initialised the remaining `len - n - 1`.
+    unsafe { out.set_len(len) };
     out
 }
 

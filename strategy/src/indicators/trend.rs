@@ -44,11 +44,19 @@ pub fn macd_one(inp: &Inputs, a: &Args, output: usize) -> Option<Vec<f64>> {
     let mut slow = x[..ns].iter().sum::<f64>() / ns as f64;
     out.resize(ns - 1, f64::NAN);
     out.push(fast - slow);
-    for &v in &x[ns..] {
+    // Into the spare capacity: a `push` per row has a growth path (a call), around which the
+    // compiler keeps the averages in memory, on the recursions' dependency chains.
+    for (o, &v) in out.spare_capacity_mut()[..len - ns]
+        .iter_mut()
+        .zip(&x[ns..])
+    {
         fast = (1.0 - af) * fast + af * v;
         slow = (1.0 - as_) * slow + as_ * v;
-        out.push(fast - slow);
+        o.write(fast - slow);
     }
+    // SAFETY: the capacity is `len`; the first `ns` values were pushed and the loop above
+    // initialised the remaining `len - ns`.
+    unsafe { out.set_len(len) };
     Some(out)
 }
 
@@ -144,7 +152,9 @@ fn adx_fused(inp: &Inputs, n: usize, all: bool) -> Vec<Vec<f64>> {
     (s_tr, s_p, s_m) = (s_tr / k, s_p / k, s_m / k);
     let mut dx_sum = 0.0;
     let mut adx_now = f64::NAN;
-    for i in n..len {
+    // Into the spare capacity: a `push` per row has a growth path (a call), around which the
+    // compiler keeps the running averages in memory, on the recursions' dependency chains.
+    for (o, i) in adx.spare_capacity_mut()[..len - n].iter_mut().zip(n..) {
         if i > n {
             let (p, m) = directional_movement(h, l, i);
             s_tr = (1.0 - alpha) * s_tr + alpha * tr(i);
@@ -158,7 +168,7 @@ fn adx_fused(inp: &Inputs, n: usize, all: bool) -> Vec<Vec<f64>> {
         let x = dx(pd, md);
         if i < 2 * n - 1 {
             dx_sum += x;
-            adx.push(f64::NAN);
+            o.write(f64::NAN);
             continue;
         }
         adx_now = if i == 2 * n - 1 {
@@ -166,8 +176,11 @@ fn adx_fused(inp: &Inputs, n: usize, all: bool) -> Vec<Vec<f64>> {
         } else {
             (1.0 - alpha) * adx_now + alpha * x
         };
-        adx.push(adx_now);
+        o.write(adx_now);
     }
+    // SAFETY: the capacity is `len`; the first `n` values were pushed and the loop above
+    // initialised the remaining `len - n`.
+    unsafe { adx.set_len(len) };
     vec![adx, pdi, mdi]
 }
 

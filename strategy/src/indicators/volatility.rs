@@ -100,10 +100,18 @@ pub fn atr(inp: &Inputs, a: &Args) -> Vec<Vec<f64>> {
     let mut prev = (1..=n).map(tr).sum::<f64>() / n as f64;
     out.push(prev);
     let alpha = 1.0 / n as f64;
-    for i in n + 1..len {
+    // Into the spare capacity: a `push` per row has a growth path (a call), around which the
+    // compiler keeps `prev` in memory, on the recursion's dependency chain.
+    for (o, i) in out.spare_capacity_mut()[..len - n - 1]
+        .iter_mut()
+        .zip(n + 1..)
+    {
         prev = (1.0 - alpha) * prev + alpha * tr(i);
-        out.push(prev);
+        o.write(prev);
     }
+    // SAFETY: the capacity is `len`; the first `n + 1` values were pushed and the loop above
+    // initialised the remaining `len - n - 1`.
+    unsafe { out.set_len(len) };
     vec![out]
 }
 
