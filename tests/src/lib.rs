@@ -161,6 +161,22 @@ impl Daemon {
         self.child.as_ref().map(|c| c.id()).expect("daemon running")
     }
 
+    /// Imports a file of the shared samples (`shared("ktrdr-ib-samples/EURUSD_1h.csv")`) as
+    /// `symbol` `timeframe`, asserting success.
+    pub fn import_sample(&self, rel: &str, symbol: &str, timeframe: &str) {
+        let path = shared(rel);
+        let o = self.ctl(&[
+            "data",
+            "import",
+            path.to_str().unwrap(),
+            "--symbol",
+            symbol,
+            "--timeframe",
+            timeframe,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+
     /// Runs `ktrdrctl --socket <ours> ARGS`.
     pub fn ctl(&self, args: &[&str]) -> Output {
         ctl_at(&self.socket, args)
@@ -236,6 +252,13 @@ pub fn ctl_at(socket: &Path, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("run ktrdrctl")
+}
+
+/// The shared sample data, beside the repository (`../shared/data`).
+pub fn shared(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(rel)
 }
 
 pub fn stderr(o: &Output) -> String {

@@ -4,7 +4,6 @@
 
 use ktrdr_tests::{Daemon, stderr, stdout};
 use serde_json::Value;
-use std::path::Path;
 
 /// The predecessor's example (single timeframe), with a threshold low enough that a briefly trained
 /// model acts, so the replay has trades to check.
@@ -28,18 +27,7 @@ fn trained() -> Daemon {
 
 fn trained_with(env: &[(&str, &str)]) -> Daemon {
     let d = Daemon::start_with(env);
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/ktrdr-ib-samples/EURUSD_1h.csv");
-    let o = d.ctl(&[
-        "data",
-        "import",
-        sample.to_str().unwrap(),
-        "--symbol",
-        "EURUSD",
-        "--timeframe",
-        "1h",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    d.import_sample("ktrdr-ib-samples/EURUSD_1h.csv", "EURUSD", "1h");
     let file = d.dir.path().join("strategy.yaml");
     std::fs::write(&file, STRATEGY).unwrap();
     let o = d.ctl(&["train", file.to_str().unwrap(), "--end", "2025-03-31"]);

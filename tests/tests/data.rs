@@ -5,16 +5,9 @@
 //! includes that whole day.
 
 use ktrdr_tests::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-/// The shared sample data, beside the repository (`../shared/data`).
-fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
-        .join(rel)
-}
 
 /// A daemon whose data directory holds copies of the given IB sample files.
 fn daemon_with(samples: &[&str]) -> Daemon {

@@ -469,18 +469,7 @@ fn ib_down_local_data_is_still_served_and_status_says_why() {
         .unwrap()
         .port();
     let d = daemon_for(port, &[]);
-    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/ktrdr-ib-samples/AAPL_1h.csv");
-    let o = d.ctl(&[
-        "data",
-        "import",
-        sample.to_str().unwrap(),
-        "--symbol",
-        "AAPL",
-        "--timeframe",
-        "1h",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    d.import_sample("ktrdr-ib-samples/AAPL_1h.csv", "AAPL", "1h");
     let started = Instant::now();
     let o = d.ctl(&["ib", "test"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
@@ -585,4 +574,98 @@ fn continuous_futures_resolve_on_their_exchange_and_load() {
             .all(|l| l.sec_type == "CONTFUT" && l.exchange == "NYMEX"),
         "every request asked for the continuous future"
     );
+}
+
+#[test]
+fn a_daemon_in_host_service_mode_loads_through_the_ib_host() {
+    let rt = runtime();
+    let s = series(100, 3600, 0.0);
+    let mut lib = Library::default();
+    lib.insert("AAPL", "1h", s.clone());
+    let gw = rt.block_on(FakeGateway::start(lib)).unwrap();
+    let port = gw.port().to_string();
+    let host = Daemon::start_with(&[
+        ("IB_HOST", "127.0.0.1"),
+        ("IB_PORT", &port),
+        ("IB_CLIENT_ID", "21"),
+        ("KTRDR_IB_PACING_SCALE", "0"),
+    ]);
+    let url = format!("unix://{}", host.socket.display());
+    let client = Daemon::start_with(&[
+        ("USE_IB_HOST_SERVICE", "true"),
+        ("IB_HOST_SERVICE_URL", &url),
+    ]);
+
+    // Configuration and status say where IB is.
+    let st = client.ctl_json(&["status"]);
+    let ib = st["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "ib")
+        .unwrap()
+        .clone();
+    assert_eq!(ib["mode"], "host-service", "{ib}");
+    assert_eq!(ib["endpoint"], url.as_str());
+    let c = client.ctl_json(&["ib", "contract", "AAPL"]);
+    assert_eq!(c["sec_type"], "STK");
+
+    // A backfill without --start asks the host for the head, then loads everything through it.
+    let end = T0 + 100 * DAY;
+    let r = load(
+        &client,
+        &["AAPL", "1h", "--mode", "backfill", "--end", &iso(end)],
+    );
+    assert_eq!(r["host_service"], url.as_str(), "{r}");
+    assert_eq!(r["bars_received"], 2400, "{r}");
+    assert_same(&stored(&client, "AAPL", "1h"), s.bars());
+    // The host keeps its copy.
+    assert_same(&stored(&host, "AAPL", "1h"), s.bars());
+    let fetched = gw.historical().len();
+    assert_eq!(fetched, 4, "4 segments of 30 days");
+
+    // A second daemon's tail load of a range the host already has costs IB nothing.
+    let r = load(
+        &client,
+        &["AAPL", "1h", "--mode", "tail", "--end", &iso(end)],
+    );
+    assert_eq!(gw.historical().len(), fetched, "{r}");
+    assert_eq!(
+        gw.connections(),
+        1,
+        "one gateway connection, held by the host"
+    );
+
+    // ib status on the client reports the host's connection.
+    let st = client.ctl_json(&["ib", "status"]);
+    assert_eq!(st["mode"], "host_service");
+    assert_eq!(st["connected"], true, "{st}");
+
+    // The host goes away: local data is still served, and status says why IB is not.
+    drop(host);
+    let st = client.ctl_json(&["ib", "status"]);
+    assert_eq!(st["connected"], false);
+    assert!(
+        st["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unreachable"),
+        "{st}"
+    );
+    let o = client.ctl(&["data", "load", "AAPL", "1h", "--mode", "tail"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("unreachable"), "{}", stderr(&o));
+    let o = client.ctl(&["data", "show", "AAPL", "1h", "--tail", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn an_http_host_service_url_is_a_configuration_error() {
+    let d = Daemon::unstarted(&[
+        ("USE_IB_HOST_SERVICE", "true"),
+        ("IB_HOST_SERVICE_URL", "http://localhost:8001"),
+    ]);
+    let out = d.command().output().unwrap();
+    assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ssh -NL"), "{}", stderr(&out));
 }

@@ -5,12 +5,6 @@
 use ktrdr_tests::*;
 use std::path::{Path, PathBuf};
 
-fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
-        .join(rel)
-}
-
 const EXAMPLE: &str = r#"
 name: rsi_mean_reversion
 version: "2.0"

@@ -126,18 +126,7 @@ fn a_learnable_synthetic_series_reaches_90_percent_test_accuracy() {
 #[test]
 fn the_example_strategy_trains_on_eurusd_and_is_listed_shown_and_predicted() {
     let d = Daemon::start();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/ktrdr-ib-samples/EURUSD_1h.csv");
-    let o = d.ctl(&[
-        "data",
-        "import",
-        sample.to_str().unwrap(),
-        "--symbol",
-        "EURUSD",
-        "--timeframe",
-        "1h",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    d.import_sample("ktrdr-ib-samples/EURUSD_1h.csv", "EURUSD", "1h");
     let file = write_strategy(&d, "example.yaml", EXAMPLE);
     let o = d.ctl(&["train", &file]);
     assert!(o.status.success(), "{}\n{}", stderr(&o), d.log_text());
@@ -308,31 +297,16 @@ fn a_daemon_killed_during_a_save_leaves_no_visible_half_model() {
     assert!(d.ctl(&["models", "show", "sine_roc"]).status.code() == Some(5));
 }
 
-fn import_eurusd(d: &Daemon) {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/ktrdr-ib-samples/EURUSD_1h.csv");
-    let o = d.ctl(&[
-        "data",
-        "import",
-        sample.to_str().unwrap(),
-        "--symbol",
-        "EURUSD",
-        "--timeframe",
-        "1h",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-}
-
 #[test]
 fn a_training_host_trains_and_the_model_is_copied_back() {
     let host = Daemon::start();
-    import_eurusd(&host);
+    host.import_sample("ktrdr-ib-samples/EURUSD_1h.csv", "EURUSD", "1h");
     let url = format!("unix://{}", host.socket.display());
     let d = Daemon::start_with(&[
         ("USE_TRAINING_HOST_SERVICE", "true"),
         ("TRAINING_HOST_SERVICE_URL", &url),
     ]);
-    import_eurusd(&d);
+    d.import_sample("ktrdr-ib-samples/EURUSD_1h.csv", "EURUSD", "1h");
     let cfg = stdout(&d.ctl(&["config"]));
     assert!(
         cfg.contains("training.use_host_service") && cfg.contains(&url),
