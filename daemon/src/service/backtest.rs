@@ -85,16 +85,13 @@ impl Service for BacktestService {
 
     fn counters(&self) -> BTreeMap<String, u64> {
         let c = &self.counters;
-        [
+        super::metrics::read_counters(&[
             ("backtests_completed", &c.completed),
             ("backtests_failed", &c.failed),
             ("backtests_cancelled", &c.cancelled),
             ("bars_replayed", &c.bars_replayed),
             ("trades", &c.trades),
             ("charts", &c.charts),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.load(Ordering::Relaxed)))
-        .collect()
+        ])
     }
 }

@@ -97,6 +97,14 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// A service's own counters, read now, by name: what [`super::Service::counters`] returns.
+pub fn read_counters(counters: &[(&str, &AtomicU64)]) -> BTreeMap<String, u64> {
+    counters
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.load(Ordering::Relaxed)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

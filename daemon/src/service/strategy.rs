@@ -81,14 +81,11 @@ impl Service for StrategyService {
 
     fn counters(&self) -> BTreeMap<String, u64> {
         let c = &self.counters;
-        [
+        super::metrics::read_counters(&[
             ("files_checked", &c.files_checked),
             ("indicator_columns", &c.indicator_columns),
             ("fuzzy_columns", &c.fuzzy_columns),
             ("rows_computed", &c.rows_computed),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.load(Ordering::Relaxed)))
-        .collect()
+        ])
     }
 }

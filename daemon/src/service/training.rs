@@ -10,7 +10,7 @@ use ktrdr_protocol::model::{EnvVar, HealthStatus, ServiceHealth, ServiceInfo};
 use ktrdr_train::ModelStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 const ENV: [&str; 4] = [
@@ -144,16 +144,13 @@ impl Service for TrainingService {
 
     fn counters(&self) -> BTreeMap<String, u64> {
         let c = &self.counters;
-        [
+        super::metrics::read_counters(&[
             ("trainings_completed", &c.trainings_completed),
             ("trainings_failed", &c.trainings_failed),
             ("trainings_cancelled", &c.trainings_cancelled),
             ("samples_trained", &c.samples_trained),
             ("predictions", &c.predictions),
             ("temporaries_removed", &c.temporaries_removed),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.load(Ordering::Relaxed)))
-        .collect()
+        ])
     }
 }
