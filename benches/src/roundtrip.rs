@@ -12,6 +12,7 @@
 use hdrhistogram::Histogram;
 use ktrdr_daemon::app;
 use ktrdr_daemon::config::{Config, Flags};
+use ktrdr_protocol::request::{OpsDemo, Ping};
 use ktrdr_protocol::{Connection, Reply, Request, Response};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,7 +51,7 @@ async fn round_trips(path: &Path, n: usize) -> Histogram<u64> {
     let mut h = Histogram::<u64>::new(3).expect("histogram");
     for i in 0..n {
         let t = Instant::now();
-        let _ = call(&mut conn, &Request::Ping { payload: i as u64 }).await;
+        let _ = call(&mut conn, &Request::Ping(Ping { payload: i as u64 })).await;
         h.record(t.elapsed().as_nanos() as u64).ok();
     }
     h
@@ -91,7 +92,7 @@ async fn throughput(path: &Path, clients: usize, secs: f64) -> f64 {
         tasks.push(tokio::spawn(async move {
             let mut conn = connect(&path).await;
             while !stop.load(Ordering::Relaxed) {
-                let _ = call(&mut conn, &Request::Ping { payload: 1 }).await;
+                let _ = call(&mut conn, &Request::Ping(Ping { payload: 1 })).await;
                 count.fetch_add(1, Ordering::Relaxed);
             }
         }));
@@ -141,12 +142,12 @@ fn rss_kib() -> u64 {
 async fn run_ops(path: &Path, n: usize) {
     let mut conn = connect(path).await;
     for _ in 0..n {
-        let req = Request::OpsDemo {
+        let req = Request::OpsDemo(OpsDemo {
             seconds: 0.0,
             steps: 1,
             fail_at: None,
             follow: true,
-        };
+        });
         let _ = call(&mut conn, &req).await;
     }
 }
@@ -188,7 +189,7 @@ fn main() {
         let n = 20_000;
         let _ = round_trips(&socket, 2_000).await; // warm-up
         let h = round_trips(&socket, n).await;
-        let ping_len = ktrdr_protocol::codec::encode(&Request::Ping { payload: 1 }).map(|v| v.len() + 4).unwrap_or(8);
+        let ping_len = ktrdr_protocol::codec::encode(&Request::Ping(Ping { payload: 1 })).map(|v| v.len() + 4).unwrap_or(8);
         let b = echo_baseline(dir.path(), n, ping_len).await;
         println!("round trip (ping, {n} sequential): p50 {:.1} µs  p99 {:.1} µs", pct(&h, 0.5), pct(&h, 0.99));
         println!("baseline bare socket echo ({ping_len} B): p50 {:.1} µs  p99 {:.1} µs", pct(&b, 0.5), pct(&b, 0.99));

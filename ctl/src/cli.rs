@@ -135,8 +135,9 @@ pub enum OpsCommand {
     List {
         #[arg(long, value_enum)]
         state: Option<StateArg>,
-        #[arg(long)]
-        kind: Option<String>,
+        /// demo, ib_load, data_import, training or backtest.
+        #[arg(long, value_parser = parse_op_kind)]
+        kind: Option<ktrdr_protocol::operation::OpKind>,
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
@@ -165,6 +166,10 @@ pub struct FollowArgs {
     /// Print the operation id and return at once instead of following its progress.
     #[arg(long)]
     pub detach: bool,
+}
+
+fn parse_op_kind(s: &str) -> Result<ktrdr_protocol::operation::OpKind, String> {
+    s.parse()
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]

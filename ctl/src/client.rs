@@ -21,24 +21,6 @@ impl Client {
         let mut conn = Connection::new(stream);
         let hello = match tokio::time::timeout(timeout, conn.client_handshake()).await {
             Err(_) => return Err(timed_out(timeout, "the handshake")),
-            Ok(Err(ProtocolError::Handshake(msg))) => {
-                let kind =
-                    if msg.starts_with("daemon busy") || msg.starts_with("daemon is shutting") {
-                        ErrorKind::Unavailable
-                    } else if msg.starts_with("refused") {
-                        ErrorKind::Connection
-                    } else {
-                        ErrorKind::Incompatible
-                    };
-                let hint = match kind {
-                    ErrorKind::Incompatible => {
-                        "install ktrdrctl and ktrdrd from the same build, then restart the daemon"
-                    }
-                    ErrorKind::Unavailable => "retry in a moment",
-                    _ => "the daemon only serves its own user",
-                };
-                return Err(WireError::new(kind, msg).with_hint(hint));
-            }
             Ok(Err(e)) => return Err(e.to_wire()),
             Ok(Ok(h)) => h,
         };

@@ -9,6 +9,7 @@
 mod cli;
 mod client;
 mod commands;
+mod describe;
 mod output;
 
 use clap::Parser;

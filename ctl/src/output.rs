@@ -35,20 +35,10 @@ pub fn print_json_line(value: &Value) {
     );
 }
 
-/// An operation record as JSON, with its `params` and `result` (JSON text on the wire) embedded as
-/// JSON values so `jq .result.steps` works.
+/// An operation record as JSON: `params` and `result` are their kind's objects, so
+/// `jq .result.steps` works.
 pub fn operation_json(rec: &OperationRecord) -> Value {
-    let mut v = serde_json::to_value(rec).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut v {
-        for key in ["params", "result"] {
-            if let Some(Value::String(s)) = map.get(key)
-                && let Ok(parsed) = serde_json::from_str::<Value>(s)
-            {
-                map.insert(key.to_string(), parsed);
-            }
-        }
-    }
-    v
+    serde_json::to_value(rec).unwrap_or(Value::Null)
 }
 
 pub fn duration(secs: f64) -> String {

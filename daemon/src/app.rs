@@ -93,17 +93,30 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
             )),
         })?;
     let (trigger, signal) = shutdown::channel();
+    let data = DataManager::open(config.data_dir.clone(), config.data_cache_bytes);
+    let models = model_store(&config);
+    let training = TrainingService::new(
+        Arc::clone(&models.0),
+        config.training.clone(),
+        Arc::clone(&data),
+        Arc::clone(&registry),
+    );
+    training
+        .counters
+        .temporaries_removed
+        .store(models.1 as u64, std::sync::atomic::Ordering::Relaxed);
     let daemon = Arc::new(Daemon {
         system: SystemService::new(Arc::clone(&config), bound.activated),
+        ib: IbService::new(
+            crate::ib::Gateway::new(config.ib.clone()),
+            Arc::clone(&data),
+            Arc::clone(&registry),
+        ),
+        strategy: StrategyService::new(Arc::clone(&data)),
+        backtest: backtest_service(&config, &data, &models.0, &registry),
+        training,
+        data: DataService::new(Arc::clone(&data), Arc::clone(&registry)),
         operations: OperationsService::new(registry, config.ops_db()),
-        data: DataService::new(DataManager::open(
-            config.data_dir.clone(),
-            config.data_cache_bytes,
-        )),
-        ib: IbService::new(crate::ib::Gateway::new(config.ib.clone())),
-        strategy: StrategyService::new(),
-        training: training_service(&config),
-        backtest: backtest_service(&config),
         config,
         started,
         started_ms: crate::time::now_ms(),
@@ -118,8 +131,9 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
     })
 }
 
-/// The model store, with what interrupted saves left behind removed (they were never visible).
-fn training_service(config: &Config) -> TrainingService {
+/// The model store, with what interrupted saves left behind removed (they were never visible),
+/// and how many there were.
+fn model_store(config: &Config) -> (Arc<ktrdr_train::ModelStore>, usize) {
     let mut store = ktrdr_train::ModelStore::new(&config.data_dir);
     // For the end-to-end test that kills the daemon in the middle of a save.
     store.save_pause = std::env::var("KTRDR_TEST_MODEL_SAVE_PAUSE_MS")
@@ -131,21 +145,29 @@ fn training_service(config: &Config) -> TrainingService {
     if removed > 0 {
         tracing::info!(removed, "removed unfinished model saves");
     }
-    let svc = TrainingService::new(store, config.training.clone());
-    svc.counters
-        .temporaries_removed
-        .store(removed as u64, std::sync::atomic::Ordering::Relaxed);
-    svc
+    (store, removed)
 }
 
 /// Saved backtest results, with what interrupted saves left behind removed.
-fn backtest_service(config: &Config) -> BacktestService {
+fn backtest_service(
+    config: &Config,
+    data: &Arc<DataManager>,
+    models: &Arc<ktrdr_train::ModelStore>,
+    registry: &Arc<Registry>,
+) -> BacktestService {
     let results = Arc::new(crate::backtest::Results::new(&config.state_dir));
     let removed = results.clean_temporaries();
     if removed > 0 {
         tracing::info!(removed, "removed unfinished backtest result files");
     }
-    BacktestService::new(results)
+    BacktestService::new(
+        results,
+        config.backtest.mode.clone(),
+        config.training.torch_threads,
+        Arc::clone(data),
+        Arc::clone(models),
+        Arc::clone(registry),
+    )
 }
 
 /// One daemon per state directory: two would both mark each other's running operations interrupted

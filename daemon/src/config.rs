@@ -43,6 +43,14 @@ pub struct FileConfig {
     pub data: Option<FileData>,
     pub ib: Option<FileIb>,
     pub training: Option<FileTraining>,
+    pub backtest: Option<FileBacktest>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBacktest {
+    pub use_host_service: Option<bool>,
+    pub host_service_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,10 +120,12 @@ impl OpsConfig {
     }
 }
 
-/// Where IB requests go: this daemon's own gateway connection, or a remote host service.
+/// Where a delegable service's work runs: in this daemon, or on a host service (another ktrdrd
+/// reached through `url`, a `unix://` socket path). One type for IB, training and backtests, read
+/// by one code path ([`Builder::host_mode`]).
 #[derive(Debug, Clone, PartialEq)]
-pub enum IbMode {
-    InProcess,
+pub enum ServiceMode {
+    Local,
     HostService { url: String },
 }
 
@@ -135,20 +145,13 @@ pub struct IbConfig {
     pub flush_bars: usize,
     /// ...or once the oldest pending bar has waited this long, so a crash loses little.
     pub flush_after: Duration,
-    pub mode: IbMode,
+    pub mode: ServiceMode,
 }
 
 impl IbConfig {
     pub fn address(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
-}
-
-/// Where trainings run: in this daemon, or (not built yet) on a remote training host.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TrainingMode {
-    Local,
-    HostService { url: String },
 }
 
 #[derive(Debug, Clone)]
@@ -159,7 +162,12 @@ pub struct TrainingConfig {
     /// MLPs are too small to gain from more, trainings already run side by side, and on a busy
     /// machine torch's default (one per core) made training up to 10x slower (docs/training.md).
     pub torch_threads: usize,
-    pub mode: TrainingMode,
+    pub mode: ServiceMode,
+}
+
+#[derive(Debug, Clone)]
+pub struct BacktestConfig {
+    pub mode: ServiceMode,
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +186,7 @@ pub struct Config {
     pub data_cache_bytes: u64,
     pub ib: IbConfig,
     pub training: TrainingConfig,
+    pub backtest: BacktestConfig,
     /// Every setting with its value and source, for `ktrdrctl config`.
     pub settings: Vec<Setting>,
     /// Every environment variable consulted, for service configuration info.
@@ -383,43 +392,7 @@ impl Config {
             });
         }
         let flush_after = b.secs("ib.flush_secs", "KTRDR_IB_FLUSH_SECS", fib.flush_secs, 1.0)?;
-        let use_host_service = b
-            .value(
-                "ib.use_host_service",
-                None,
-                "USE_IB_HOST_SERVICE",
-                fib.use_host_service.map(Flag),
-                Flag(false),
-            )?
-            .0;
-        let host_service_url = b.value(
-            "ib.host_service_url",
-            None,
-            "IB_HOST_SERVICE_URL",
-            fib.host_service_url,
-            String::new(),
-        )?;
-        let ib_mode = if use_host_service {
-            if host_service_url.is_empty() {
-                return Err(ConfigError::Value {
-                    name: "IB_HOST_SERVICE_URL".into(),
-                    value: String::new(),
-                    message: "USE_IB_HOST_SERVICE is on but no host service URL is set".into(),
-                });
-            }
-            let path = crate::peer::parse_url(&host_service_url).map_err(|message| {
-                ConfigError::Value {
-                    name: "IB_HOST_SERVICE_URL".into(),
-                    value: host_service_url.clone(),
-                    message,
-                }
-            })?;
-            IbMode::HostService {
-                url: format!("unix://{}", path.display()),
-            }
-        } else {
-            IbMode::InProcess
-        };
+        let ib_mode = b.host_mode("ib", "IB", fib.use_host_service, fib.host_service_url)?;
 
         let ftr = file.training.unwrap_or_default();
         let training_device = b.value(
@@ -443,43 +416,19 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
-        let training_remote = b
-            .value(
-                "training.use_host_service",
-                None,
-                "USE_TRAINING_HOST_SERVICE",
-                ftr.use_host_service.map(Flag),
-                Flag(false),
-            )?
-            .0;
-        let training_url = b.value(
-            "training.host_service_url",
-            None,
-            "TRAINING_HOST_SERVICE_URL",
+        let training_mode = b.host_mode(
+            "training",
+            "TRAINING",
+            ftr.use_host_service,
             ftr.host_service_url,
-            String::new(),
         )?;
-        let training_mode = if training_remote {
-            if training_url.is_empty() {
-                return Err(ConfigError::Value {
-                    name: "TRAINING_HOST_SERVICE_URL".into(),
-                    value: String::new(),
-                    message: "USE_TRAINING_HOST_SERVICE is on but no host service URL is set"
-                        .into(),
-                });
-            }
-            let path =
-                crate::peer::parse_url(&training_url).map_err(|message| ConfigError::Value {
-                    name: "TRAINING_HOST_SERVICE_URL".into(),
-                    value: training_url.clone(),
-                    message,
-                })?;
-            TrainingMode::HostService {
-                url: format!("unix://{}", path.display()),
-            }
-        } else {
-            TrainingMode::Local
-        };
+        let fbt = file.backtest.unwrap_or_default();
+        let backtest_mode = b.host_mode(
+            "backtest",
+            "BACKTEST",
+            fbt.use_host_service,
+            fbt.host_service_url,
+        )?;
 
         if max_connections == 0 {
             return Err(ConfigError::Value {
@@ -520,6 +469,9 @@ impl Config {
                 device: training_device,
                 torch_threads,
                 mode: training_mode,
+            },
+            backtest: BacktestConfig {
+                mode: backtest_mode,
             },
             settings: b.settings,
             env_read: b.env_read,
@@ -641,6 +593,53 @@ struct Builder<'a, E: Fn(&str) -> Option<String>> {
 }
 
 impl<E: Fn(&str) -> Option<String>> Builder<'_, E> {
+    /// `[section] use_host_service` / `USE_{PREFIX}_HOST_SERVICE` and `host_service_url` /
+    /// `{PREFIX}_HOST_SERVICE_URL`: whether the section's service delegates, and to which ktrdrd.
+    fn host_mode(
+        &mut self,
+        section: &str,
+        prefix: &str,
+        file_use: Option<bool>,
+        file_url: Option<String>,
+    ) -> Result<ServiceMode, ConfigError> {
+        let use_var = format!("USE_{prefix}_HOST_SERVICE");
+        let url_var = format!("{prefix}_HOST_SERVICE_URL");
+        let on = self
+            .value(
+                &format!("{section}.use_host_service"),
+                None,
+                &use_var,
+                file_use.map(Flag),
+                Flag(false),
+            )?
+            .0;
+        let url = self.value(
+            &format!("{section}.host_service_url"),
+            None,
+            &url_var,
+            file_url,
+            String::new(),
+        )?;
+        if !on {
+            return Ok(ServiceMode::Local);
+        }
+        if url.is_empty() {
+            return Err(ConfigError::Value {
+                name: url_var,
+                value: String::new(),
+                message: format!("{use_var} is on but no host service URL is set"),
+            });
+        }
+        let path = crate::peer::parse_url(&url).map_err(|message| ConfigError::Value {
+            name: url_var,
+            value: url.clone(),
+            message,
+        })?;
+        Ok(ServiceMode::HostService {
+            url: format!("unix://{}", path.display()),
+        })
+    }
+
     fn value<T: FromStr + Display>(
         &mut self,
         key: &str,
@@ -802,7 +801,7 @@ mod tests {
     fn ib_settings_and_host_service_mode() {
         let c = load(&[], Flags::default()).unwrap();
         assert_eq!(c.ib.address(), "127.0.0.1:4002");
-        assert_eq!(c.ib.mode, IbMode::InProcess);
+        assert_eq!(c.ib.mode, ServiceMode::Local);
         let c = load(
             &[
                 ("IB_HOST", "gw"),
@@ -817,7 +816,7 @@ mod tests {
         assert_eq!((c.ib.address(), c.ib.client_id), ("gw:7497".into(), 42));
         assert_eq!(
             c.ib.mode,
-            IbMode::HostService {
+            ServiceMode::HostService {
                 url: "unix:///run/ib-host/ktrdrd.sock".into()
             }
         );

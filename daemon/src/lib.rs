@@ -1,8 +1,12 @@
 //! `ktrdrd`, the long-lived ktrdr daemon.
 //!
-//! It holds everything that is expensive to set up (the socket, the operations database; later the
-//! IB connection, the torch context and the bar cache) so that each `ktrdrctl` command costs one
-//! round trip over a local socket instead of a process start-up and a fresh connection.
+//! It holds everything that is expensive to set up (the socket, the operations database, the IB
+//! connection, the torch context, the bar cache) so that each `ktrdrctl` command costs one round
+//! trip over a local socket instead of a process start-up and a fresh connection.
+//!
+//! Every request follows one path: handler ([`cmd`]) -> service ([`service`]) -> manager (the
+//! business rules of its module: [`data`], [`ib`], [`training`], [`backtest`], [`strategy`]) ->
+//! adapter (files, the IB connection, torch, or a host service through [`host`]).
 //!
 //! Layout, from the outside in:
 //! - [`config`]: settings from defaults, a TOML file, the environment and flags, each with its source.
@@ -11,28 +15,35 @@
 //! - [`server`]: the accept loop with a bound on connections and the graceful shutdown.
 //! - [`shutdown`]: the signal every task listens to.
 //! - [`handler`]: one connection: peer-uid check, handshake, then request after request.
-//! - [`cmd`]: one file per request, mini-redis style. Each turns a request into calls on a service.
+//! - [`cmd`]: one file per command group, mini-redis style: a handler takes its typed request whole
+//!   and calls its service; it never touches a manager, store or peer.
 //! - [`service`]: the shared [`service::Service`] trait (name, configuration info, health, statistics)
-//!   and the services themselves.
+//!   and the services, whose methods are what handlers call.
+//! - [`host`]: the one host-service adapter: a delegable service's operations run here or on
+//!   another ktrdrd, decided once from configuration ([`peer`] is the connection to it).
 //! - [`data`]: the bar store behind the `data` service (files, cache, directory watch).
-//! - [`ops`]: long-running operations (progress, cancel, queueing, SQLite-backed history).
-//! - [`peer`]: a connection to another ktrdrd acting as a host service (its socket, possibly SSH-forwarded).
-//! - [`notify`]: sd_notify readiness, status and watchdog for systemd.
+//! - [`ib`]: the IB gateway connection, pacing and historical loads.
+//! - [`strategy`]: strategy files and computed indicator and fuzzy columns.
 //! - [`training`]: trainings as operations on their own OS threads (libtorch through `ktrdr-train`).
 //! - [`backtest`]: backtests as operations (the pure `ktrdr-backtest` engine fed with model scores)
 //!   and their saved results.
+//! - [`ops`]: long-running operations (progress, cancel, queueing, SQLite-backed history).
+//! - [`blocking`]: CPU-heavy work off the runtime.
+//! - [`notify`]: sd_notify readiness, status and watchdog for systemd.
 //! - [`context`]: the [`context::Daemon`] value every handler shares.
 //!
 //! Trading-domain code (indicators, fuzzy sets, backtest engine) does not live here: it is kept pure
-//! in its own crate, and services here feed it data and wrap it in operations.
+//! in its own crates, and services here feed it data and wrap it in operations.
 
 pub mod app;
 pub mod backtest;
+pub mod blocking;
 pub mod cmd;
 pub mod config;
 pub mod context;
 pub mod data;
 pub mod handler;
+pub mod host;
 pub mod ib;
 pub mod listener;
 pub mod notify;
@@ -41,5 +52,6 @@ pub mod peer;
 pub mod server;
 pub mod service;
 pub mod shutdown;
+pub mod strategy;
 pub mod time;
 pub mod training;

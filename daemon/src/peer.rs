@@ -1,5 +1,5 @@
-//! A connection from this daemon to another `ktrdrd` acting as a host service (today: the IB host
-//! service), spoken in the same protocol as `ktrdrctl` speaks.
+//! A connection from this daemon to another `ktrdrd` acting as a host service (see [`crate::host`]),
+//! spoken in the same protocol as `ktrdrctl` speaks.
 //!
 //! The endpoint is that daemon's Unix socket (`unix:///path/ktrdrd.sock`). A daemon on another
 //! machine is reached by forwarding its socket over SSH (`ssh -NL /local.sock:/remote.sock host`):
@@ -12,6 +12,7 @@
 
 use crate::ops::OpHandle;
 use ktrdr_protocol::model::OperationRecord;
+use ktrdr_protocol::request::OpRef;
 use ktrdr_protocol::{Connection, ErrorKind, ProtocolError, Reply, Request, Response, WireError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -70,10 +71,15 @@ impl Peer {
         let mut conn = Connection::new(stream);
         match tokio::time::timeout(self.timeout, conn.client_handshake()).await {
             Err(_) => Err(self.unreachable("no handshake")),
-            Ok(Err(ProtocolError::Handshake(msg))) => Err(WireError::new(
-                ErrorKind::Incompatible,
-                format!("the host service at {} refused us: {msg}", self.url()),
-            )),
+            Ok(Err(e @ (ProtocolError::Handshake(_) | ProtocolError::Refused { .. }))) => {
+                let mut w = e.to_wire();
+                w.message = format!(
+                    "the host service at {} refused us: {}",
+                    self.url(),
+                    w.message
+                );
+                Err(w)
+            }
             Ok(Err(e)) => Err(self.unreachable(e)),
             Ok(Ok(_)) => Ok(conn),
         }
@@ -133,12 +139,12 @@ impl Peer {
                 h.progress(p);
             }
         };
-        let req = Request::OpsWatch { id };
+        let req = Request::OpsWatch(OpRef { id });
         let watch = self.stream(&req, patience, relay);
         let last = tokio::select! {
             r = watch => r?,
             _ = h.cancelled() => {
-                if let Err(e) = self.call(&Request::OpsCancel { id }).await {
+                if let Err(e) = self.call(&Request::OpsCancel(OpRef { id })).await {
                     tracing::warn!(error = %e.message, id, "could not cancel the operation on the host service");
                 }
                 return Err(WireError::cancelled(format!(
@@ -155,15 +161,6 @@ impl Peer {
             ))),
         }
     }
-}
-
-/// The error of a peer's operation that did not complete, naming where it ran.
-pub fn remote_failure(peer: &Peer, rec: OperationRecord) -> WireError {
-    let mut e = rec.error.unwrap_or_else(|| {
-        WireError::internal(format!("the operation ended {}", rec.state.as_str()))
-    });
-    e.message = format!("{}, operation {}: {}", peer.url(), rec.id, e.message);
-    e
 }
 
 #[cfg(test)]

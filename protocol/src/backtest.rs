@@ -34,6 +34,9 @@ pub struct BacktestSummary {
     /// Things a trader should know before trusting the numbers (e.g. the range overlaps the
     /// model's training data).
     pub warnings: Vec<String>,
+    /// Set when the backtest ran on a backtest host: its socket and its operation there.
+    pub host_service: Option<String>,
+    pub host_operation: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

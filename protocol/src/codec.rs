@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn request_round_trips() {
-        let req = Request::Ping { payload: 42 };
+        let req = Request::Ping(crate::request::Ping { payload: 42 });
         let back: Request = decode(&encode(&req).unwrap()).unwrap();
         assert_eq!(format!("{req:?}"), format!("{back:?}"));
     }

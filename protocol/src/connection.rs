@@ -65,28 +65,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             (Err(e), Ok(())) => return Err(e),
         };
         let hello = ServerHello::parse(&bytes)?;
-        match hello.status {
-            HelloStatus::Ok if hello.protocol == crate::PROTOCOL_VERSION => Ok(hello),
-            HelloStatus::Ok | HelloStatus::Incompatible => Err(ProtocolError::Handshake(format!(
+        let message = match hello.status {
+            HelloStatus::Ok if hello.protocol == crate::PROTOCOL_VERSION => return Ok(hello),
+            HelloStatus::Ok | HelloStatus::Incompatible => format!(
                 "ktrdrctl speaks protocol {} but ktrdrd (pid {}) speaks protocol {}: {}",
                 crate::PROTOCOL_VERSION,
                 hello.pid,
                 hello.protocol,
                 hello.text
-            ))),
-            HelloStatus::Busy => Err(ProtocolError::Handshake(format!(
-                "daemon busy: {}",
-                hello.text
-            ))),
-            HelloStatus::Forbidden => Err(ProtocolError::Handshake(format!(
-                "refused by the daemon: {}",
-                hello.text
-            ))),
-            HelloStatus::ShuttingDown => Err(ProtocolError::Handshake(format!(
-                "daemon is shutting down: {}",
-                hello.text
-            ))),
-        }
+            ),
+            HelloStatus::Busy => format!("daemon busy: {}", hello.text),
+            HelloStatus::Forbidden => format!("refused by the daemon: {}", hello.text),
+            HelloStatus::ShuttingDown => format!("daemon is shutting down: {}", hello.text),
+        };
+        // A mismatched version answered `Ok` is still an incompatibility.
+        let status = match hello.status {
+            HelloStatus::Ok => HelloStatus::Incompatible,
+            s => s,
+        };
+        Err(ProtocolError::Refused { status, message })
     }
 
     /// Lowers (or restores) the largest frame this side accepts; see

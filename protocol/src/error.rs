@@ -140,6 +140,12 @@ pub enum ProtocolError {
     Closed,
     #[error("handshake failed: {0}")]
     Handshake(String),
+    /// The daemon answered the handshake and said no, with a typed reason.
+    #[error("{message}")]
+    Refused {
+        status: crate::handshake::HelloStatus,
+        message: String,
+    },
     #[error("timed out after {0:.1}s")]
     Timeout(f64),
 }
@@ -156,6 +162,22 @@ impl ProtocolError {
             )
             .with_hint("the daemon may have stopped or restarted; check its log"),
             ProtocolError::Handshake(_) => WireError::new(ErrorKind::Incompatible, self.to_string()),
+            ProtocolError::Refused { status, message } => {
+                use crate::handshake::HelloStatus;
+                let (kind, hint) = match status {
+                    HelloStatus::Busy | HelloStatus::ShuttingDown => {
+                        (ErrorKind::Unavailable, "retry in a moment")
+                    }
+                    HelloStatus::Forbidden => {
+                        (ErrorKind::Connection, "the daemon only serves its own user")
+                    }
+                    HelloStatus::Ok | HelloStatus::Incompatible => (
+                        ErrorKind::Incompatible,
+                        "install ktrdrctl and ktrdrd from the same build, then restart the daemon",
+                    ),
+                };
+                WireError::new(kind, message.clone()).with_hint(hint)
+            }
             _ => WireError::new(ErrorKind::Internal, self.to_string()),
         }
     }
@@ -165,6 +187,23 @@ impl ProtocolError {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn refusals_are_classified_by_their_status() {
+        use crate::handshake::HelloStatus;
+        let kind = |status| {
+            ProtocolError::Refused {
+                status,
+                message: "whatever the text says".into(),
+            }
+            .to_wire()
+            .kind
+        };
+        assert_eq!(kind(HelloStatus::Busy), ErrorKind::Unavailable);
+        assert_eq!(kind(HelloStatus::ShuttingDown), ErrorKind::Unavailable);
+        assert_eq!(kind(HelloStatus::Forbidden), ErrorKind::Connection);
+        assert_eq!(kind(HelloStatus::Incompatible), ErrorKind::Incompatible);
+    }
 
     #[test]
     fn exit_codes_are_distinct_and_nonzero() {

@@ -9,7 +9,9 @@
 //! - [`message`]: requests and the frames that answer them. One request is answered by zero or more
 //!   non-terminal frames (progress, chunks) and exactly one terminal frame (a reply or an error).
 //! - [`error`]: typed errors, their hints and the client's exit codes.
+//! - [`request`]: every request as a struct of its own, one file per command group.
 //! - [`model`]: the payload types (health, stats, configuration, operations).
+//! - [`operation`]: operation kinds, and each kind's parameters and result as types.
 //! - [`strategy`]: the payloads of the strategy, indicator and fuzzy commands.
 //! - [`backtest`]: the payloads of `backtest` and `backtest show`.
 //! - [`connection`]: [`Connection`], framing plus encoding over any async byte stream.
@@ -26,6 +28,8 @@ pub mod frame;
 pub mod handshake;
 pub mod message;
 pub mod model;
+pub mod operation;
+pub mod request;
 pub mod socket_path;
 pub mod strategy;
 
@@ -34,7 +38,7 @@ pub use error::{ErrorKind, ProtocolError, WireError};
 pub use message::{Reply, Request, Response};
 
 /// Bumped on any incompatible change to the handshake, the framing, the encoding or a message.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// Version of the crate, reported in the handshake for humans.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -3,6 +3,7 @@
 //! (`untagged`, `flatten`, `skip_serializing_if`): bincode needs the same shape every time.
 
 use crate::error::WireError;
+use crate::operation::{OpKind, OpParams, OpResult};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -148,13 +149,12 @@ pub struct Progress {
     pub eta_secs: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OperationRecord {
     pub id: u64,
-    pub kind: String,
+    pub kind: OpKind,
     pub service: String,
-    /// Parameters as a JSON document, so every kind can carry its own.
-    pub params: String,
+    pub params: OpParams,
     pub state: OpState,
     pub created_ms: u64,
     pub started_ms: Option<u64>,
@@ -162,11 +162,71 @@ pub struct OperationRecord {
     pub progress: Progress,
     /// 1-based place in its kind's queue while pending.
     pub queue_position: Option<u32>,
-    /// Result as a JSON document once completed.
-    pub result: Option<String>,
+    /// Once completed.
+    pub result: Option<OpResult>,
     pub error: Option<WireError>,
 }
 
+/// On the wire every field is typed; in JSON `params` and `result` are the untagged inner structs,
+/// read back through the record's `kind`.
+impl<'de> Deserialize<'de> for OperationRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        #[derive(Deserialize)]
+        struct Shape<P, R> {
+            id: u64,
+            kind: OpKind,
+            service: String,
+            params: P,
+            state: OpState,
+            created_ms: u64,
+            started_ms: Option<u64>,
+            finished_ms: Option<u64>,
+            progress: Progress,
+            queue_position: Option<u32>,
+            result: Option<R>,
+            error: Option<WireError>,
+        }
+        type Typed = (OpParams, Option<OpResult>);
+        impl<P, R> Shape<P, R> {
+            fn into_record(
+                self,
+                typed: impl FnOnce(OpKind, P, Option<R>) -> Result<Typed, String>,
+            ) -> Result<OperationRecord, String> {
+                let (params, result) = typed(self.kind, self.params, self.result)?;
+                Ok(OperationRecord {
+                    id: self.id,
+                    kind: self.kind,
+                    service: self.service,
+                    params,
+                    state: self.state,
+                    created_ms: self.created_ms,
+                    started_ms: self.started_ms,
+                    finished_ms: self.finished_ms,
+                    progress: self.progress,
+                    queue_position: self.queue_position,
+                    result,
+                    error: self.error,
+                })
+            }
+        }
+        let record = if d.is_human_readable() {
+            Shape::<serde_json::Value, serde_json::Value>::deserialize(d)?.into_record(
+                |kind, p, r| {
+                    let params = OpParams::from_value(kind, p).map_err(|e| e.to_string())?;
+                    let result = r
+                        .map(|r| OpResult::from_value(kind, r))
+                        .transpose()
+                        .map_err(|e| e.to_string())?;
+                    Ok((params, result))
+                },
+            )
+        } else {
+            Shape::<OpParams, OpResult>::deserialize(d)?.into_record(|_, p, r| Ok((p, r)))
+        };
+        record.map_err(D::Error::custom)
+    }
+}
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OperationList {
     /// How many records match, before the limit.
@@ -183,6 +243,18 @@ pub enum RowLimit {
     Head(u64),
     /// The last N.
     Tail(u64),
+}
+
+impl RowLimit {
+    /// The rows of `r` this limit keeps.
+    pub fn cut(self, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let n = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        match self {
+            RowLimit::All => r,
+            RowLimit::Head(k) => r.start..r.end.min(r.start.saturating_add(n(k))),
+            RowLimit::Tail(k) => r.end.saturating_sub(n(k)).max(r.start)..r.end,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

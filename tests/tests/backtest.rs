@@ -256,3 +256,116 @@ fn results_go_with_their_pruned_operation_records() {
     let o = d.ctl(&["backtest", "show", &ids[2].to_string()]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// The third delegable service, through the same host-service adapter as IB and training: a
+/// daemon with `USE_BACKTEST_HOST_SERVICE` replays on the backtest host (which has the model and
+/// the bars), relays its progress, and keeps a copy of the results that `backtest show` serves
+/// here, identical to the host's.
+#[test]
+fn a_backtest_host_replays_and_the_results_are_copied_back() {
+    let host = trained();
+    let url = format!("unix://{}", host.socket.display());
+    // No model and no bars here: everything runs on the host.
+    let d = Daemon::start_with(&[
+        ("USE_BACKTEST_HOST_SERVICE", "true"),
+        ("BACKTEST_HOST_SERVICE_URL", &url),
+    ]);
+    let cfg = stdout(&d.ctl(&["config"]));
+    assert!(
+        cfg.contains("backtest.use_host_service") && cfg.contains(&url),
+        "{cfg}"
+    );
+    let status = d.ctl_json(&["status"]);
+    let svc = status["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "backtest")
+        .unwrap()
+        .clone();
+    assert_eq!(svc["mode"], "host-service", "{svc}");
+    assert_eq!(svc["endpoint"], url.as_str(), "{svc}");
+    let health = d.ctl_json(&["health"]);
+    let bt = health["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "backtest")
+        .unwrap()
+        .clone();
+    assert_eq!(bt["status"], "ok", "{bt}");
+
+    let o = d.ctl(&[
+        "--json",
+        "backtest",
+        MODEL,
+        "--symbol",
+        "EURUSD",
+        "--timeframe",
+        "1h",
+        "--start",
+        "2025-04-01",
+        "--end",
+        "2025-06-06",
+    ]);
+    assert!(o.status.success(), "{}\n{}", stderr(&o), d.log_text());
+    let out = stdout(&o);
+    assert!(
+        out.contains("backtest host op"),
+        "the host's progress was relayed: {out}"
+    );
+    let last: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let rec = &last["operation"];
+    assert_eq!(rec["state"], "completed", "{rec}");
+    assert_eq!(rec["params"]["host_service"], url.as_str(), "{rec}");
+    let summary = &rec["result"];
+    let local_id = rec["id"].as_u64().unwrap();
+    let remote_id = summary["host_operation"].as_u64().unwrap();
+    assert_eq!(summary["id"].as_u64(), Some(local_id), "{summary}");
+    assert_eq!(summary["host_service"], url.as_str());
+
+    // The copy here is the host's result: same metrics, same trades, same equity curve.
+    let here = d.ctl_json(&["backtest", "show", &local_id.to_string(), "--trades"]);
+    let there = host.ctl_json(&["backtest", "show", &remote_id.to_string(), "--trades"]);
+    assert_eq!(here["summary"]["metrics"], there["summary"]["metrics"]);
+    assert_eq!(here["trades"], there["trades"]);
+    assert!(!here["trades"].as_array().unwrap().is_empty());
+    let eq = |d: &Daemon, id: u64| {
+        stdout(&d.ctl(&[
+            "backtest",
+            "show",
+            &id.to_string(),
+            "--equity",
+            "--format",
+            "csv",
+        ]))
+    };
+    assert_eq!(eq(&d, local_id), eq(&host, remote_id));
+    check_consistent(
+        &here["summary"],
+        here["trades"].as_array().unwrap().as_slice(),
+    );
+
+    // A model the host does not have: its error, naming the host, before anything is copied.
+    let o = d.ctl(&[
+        "backtest",
+        "nosuch",
+        "--symbol",
+        "EURUSD",
+        "--timeframe",
+        "1h",
+    ]);
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&url), "{}", stderr(&o));
+
+    // Host gone: one connection error; the copied results are still shown here.
+    drop(host);
+    let o = d.ctl(&["backtest", MODEL, "--symbol", "EURUSD", "--timeframe", "1h"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("unreachable"), "{}", stderr(&o));
+    assert!(
+        d.ctl(&["backtest", "show", &local_id.to_string()])
+            .status
+            .success()
+    );
+}

@@ -576,3 +576,87 @@ fn kill_9_during_an_import_leaves_a_whole_file() {
     let v = d.ctl_json(&["data", "validate", "BIG", "1m"]);
     assert_eq!(v["rows"].as_u64(), Some(rows));
 }
+
+/// `data import` is an operation like every long job: `--detach` prints its id, `ops show` has
+/// its typed parameters and report, and a cancel before the merge stores nothing.
+#[test]
+fn an_import_is_an_operation_that_can_be_detached_followed_and_cancelled() {
+    let d = daemon_with(&[]);
+    let work = tempfile::tempdir().unwrap();
+    let small = work.path().join("small.csv");
+    big_csv(&small, 1000, 1.0);
+    let o = d.ctl(&[
+        "data",
+        "import",
+        small.to_str().unwrap(),
+        "--symbol",
+        "BIG",
+        "--timeframe",
+        "1m",
+        "--detach",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let id = stdout(&o).trim().to_string();
+    assert!(id.parse::<u64>().is_ok(), "the id alone on stdout: {id:?}");
+    let watched = d.ctl(&["--json", "ops", "watch", &id]);
+    assert!(watched.status.success(), "{}", stderr(&watched));
+    let rec = d.ctl_json(&["ops", "show", &id]);
+    assert_eq!(rec["kind"], "data_import", "{rec}");
+    assert_eq!(rec["service"], "data", "{rec}");
+    assert_eq!(rec["state"], "completed", "{rec}");
+    assert_eq!(rec["params"]["symbol"], "BIG", "{rec}");
+    assert_eq!(rec["result"]["rows_read"], 1000, "{rec}");
+    assert_eq!(rec["result"]["added"], 1000, "{rec}");
+    let listed = d.ctl_json(&["ops", "list", "--kind", "data_import"]);
+    assert_eq!(listed["total"], 1, "{listed}");
+    // The human record reads as sentences, not JSON.
+    let human = stdout(&d.ctl(&["ops", "show", &id]));
+    assert!(human.contains("1000 rows read"), "{human}");
+    assert!(!human.contains("{\""), "no JSON blob in the table: {human}");
+
+    // Followed (the default), `--json` prints the import report as before.
+    let again = d.ctl_json(&[
+        "data",
+        "import",
+        small.to_str().unwrap(),
+        "--symbol",
+        "BIG",
+        "--timeframe",
+        "1m",
+    ]);
+    assert_eq!(again["replaced"], 1000, "{again}");
+    assert_eq!(again["rows_after"], 1000, "{again}");
+
+    // A big import cancelled while it reads: the series keeps its 1000 rows.
+    let big = work.path().join("big.csv");
+    big_csv(&big, 600_000, 2.0);
+    let o = d.ctl(&[
+        "data",
+        "import",
+        big.to_str().unwrap(),
+        "--symbol",
+        "BIG",
+        "--timeframe",
+        "1m",
+        "--detach",
+    ]);
+    let id = stdout(&o).trim().to_string();
+    let c = d.ctl(&["ops", "cancel", &id]);
+    assert!(c.status.success(), "{}", stderr(&c));
+    let rec = d.ctl_json(&["ops", "show", &id]);
+    assert!(
+        eventually(Duration::from_secs(60), || d
+            .ctl_json(&["ops", "show", &id])["state"]
+            != "running"),
+        "{rec}"
+    );
+    let rec = d.ctl_json(&["ops", "show", &id]);
+    assert_eq!(rec["state"], "cancelled", "{rec}");
+    let r = d.ctl_json(&["data", "range", "BIG", "1m"]);
+    assert_eq!(
+        r["rows"], 1000,
+        "nothing of the cancelled import stored: {r}"
+    );
+    // `ops watch` of the cancelled import exits with the cancelled code.
+    assert_eq!(d.ctl(&["ops", "watch", &id]).status.code(), Some(7));
+}

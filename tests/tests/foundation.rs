@@ -202,12 +202,12 @@ fn malformed_input_never_crashes_or_stalls_the_daemon() {
 
     // A client that disconnects mid-stream: the operation goes on and completes.
     let mut s = handshaken(&d);
-    let req = ktrdr_protocol::Request::OpsDemo {
+    let req = ktrdr_protocol::Request::OpsDemo(ktrdr_protocol::request::OpsDemo {
         seconds: 0.6,
         steps: 6,
         fail_at: None,
         follow: true,
-    };
+    });
     s.write_all(&frame(&ktrdr_protocol::codec::encode(&req).unwrap()))
         .unwrap();
     let first = read_frame(&mut s).expect("first update");

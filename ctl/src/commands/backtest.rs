@@ -12,6 +12,8 @@ use ktrdr_protocol::backtest::{
     BacktestReport, BacktestSummary, EquityChunk, PlotFormat, Side, Trade,
 };
 use ktrdr_protocol::model::OpState;
+use ktrdr_protocol::operation::OpResult;
+use ktrdr_protocol::request::{Backtest, BacktestShow};
 use ktrdr_protocol::{Reply, Request, Response, WireError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -103,7 +105,7 @@ fn required(v: Option<String>, what: &str) -> Result<String, WireError> {
 }
 
 async fn start(c: &mut Client, json: bool, a: RunArgs) -> Result<(), Failure> {
-    let req = Request::Backtest {
+    let req = Request::Backtest(Backtest {
         model: required(a.model, "MODEL")?,
         symbol: required(a.symbol, "--symbol")?,
         timeframe: required(a.timeframe, "--timeframe")?,
@@ -115,7 +117,7 @@ async fn start(c: &mut Client, json: bool, a: RunArgs) -> Result<(), Failure> {
         position_fraction: a.fraction,
         allow_short: a.allow_short,
         follow: !a.detach,
-    };
+    });
     if a.detach {
         let Reply::Operation(rec) = c.call(&req).await? else {
             return Err(WireError::internal("unexpected reply to backtest").into());
@@ -139,11 +141,9 @@ async fn start(c: &mut Client, json: bool, a: RunArgs) -> Result<(), Failure> {
     if rec.state != OpState::Completed {
         return outcome(&rec);
     }
-    let summary: BacktestSummary = rec
-        .result
-        .as_deref()
-        .and_then(|r| serde_json::from_str(r).ok())
-        .ok_or_else(|| WireError::internal("the backtest finished without a readable summary"))?;
+    let Some(OpResult::Backtest(summary)) = rec.result else {
+        return Err(WireError::internal("the backtest finished without its summary").into());
+    };
     print_summary(&summary);
     eprintln!(
         "trades: `ktrdrctl backtest show {id} --trades`; chart: `ktrdrctl backtest show {id} --plot equity.png`",
@@ -170,12 +170,12 @@ fn plot_format(p: &Path) -> Result<PlotFormat, WireError> {
 
 async fn show(c: &mut Client, json: bool, a: ShowArgs) -> Result<(), Failure> {
     let plot = a.plot.as_deref().map(plot_format).transpose()?;
-    let req = Request::BacktestShow {
+    let req = Request::BacktestShow(BacktestShow {
         id: a.id,
         trades: a.trades,
         equity: a.equity,
         plot,
-    };
+    });
     c.send(&req).await?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());

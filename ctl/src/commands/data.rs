@@ -7,10 +7,15 @@
 
 use crate::Failure;
 use crate::client::Client;
+use crate::commands::ops;
 use crate::output::{self, print_json, print_table, table, timestamp_ms};
 use clap::{Args, Subcommand, ValueEnum};
 use ktrdr_protocol::model::{
     BarChunk, BarsSummary, ExportFormat, RowLimit, SeriesList, ValidationReport,
+};
+use ktrdr_protocol::operation::OpResult;
+use ktrdr_protocol::request::{
+    DataExport, DataImport, DataResample, DataShow, DataValidate, SeriesRef,
 };
 use ktrdr_protocol::{Reply, Request, Response, WireError};
 use std::io::Write;
@@ -51,6 +56,8 @@ pub enum DataCommand {
         /// Zone of timestamps without an offset (IANA name like America/New_York, or +02:00).
         #[arg(long, value_name = "TZ")]
         timezone: Option<String>,
+        #[command(flatten)]
+        follow: crate::cli::FollowArgs,
     },
     /// Write a series (or a window of it) to a file.
     Export {
@@ -167,13 +174,13 @@ pub async fn run(c: &mut Client, json: bool, cmd: DataCommand) -> Result<(), Fai
             window,
             print,
         } => {
-            let req = Request::DataShow {
+            let req = Request::DataShow(DataShow {
                 symbol,
                 timeframe,
                 start: window.start,
                 end: window.end,
                 rows: print.limit(),
-            };
+            });
             bars(c, &req, format(json, print.format)).await
         }
         DataCommand::Range { symbol, timeframe } => range(c, json, symbol, timeframe).await,
@@ -184,11 +191,11 @@ pub async fn run(c: &mut Client, json: bool, cmd: DataCommand) -> Result<(), Fai
         } => {
             let reply = call(
                 c,
-                &Request::DataValidate {
+                &Request::DataValidate(DataValidate {
                     symbol,
                     timeframe,
                     repair,
-                },
+                }),
                 repair,
             )
             .await?;
@@ -202,21 +209,25 @@ pub async fn run(c: &mut Client, json: bool, cmd: DataCommand) -> Result<(), Fai
             symbol,
             timeframe,
             timezone,
+            follow,
         } => {
             let path = absolute(&file, "FILE")?;
-            let reply = call(
-                c,
-                &Request::DataImport {
-                    path,
-                    symbol,
-                    timeframe,
-                    timezone,
-                },
-                true,
-            )
-            .await?;
-            let Reply::DataImported(r) = reply else {
-                return Err(unexpected(reply));
+            let req = Request::DataImport(DataImport {
+                path,
+                symbol,
+                timeframe,
+                timezone,
+                follow: !follow.detach,
+            });
+            if follow.detach {
+                return ops::detached(c, &req, json).await;
+            }
+            // Progress goes to stderr; stdout keeps the import report alone, as before imports
+            // were operations.
+            let rec = ops::follow_to_end(c, &req, false).await?;
+            ops::outcome(&rec)?;
+            let Some(OpResult::DataImport(r)) = rec.result else {
+                return Err(WireError::internal("the import finished without its report").into());
             };
             if json {
                 return Ok(print_json(&r)?);
@@ -249,14 +260,14 @@ pub async fn run(c: &mut Client, json: bool, cmd: DataCommand) -> Result<(), Fai
             window,
         } => {
             let output = absolute(&output, "--output")?;
-            let req = Request::DataExport {
+            let req = Request::DataExport(DataExport {
                 symbol,
                 timeframe,
                 start: window.start,
                 end: window.end,
                 format: format.wire(),
                 output,
-            };
+            });
             let reply = call(c, &req, true).await?;
             let Reply::DataExported(r) = reply else {
                 return Err(unexpected(reply));
@@ -278,7 +289,7 @@ pub async fn run(c: &mut Client, json: bool, cmd: DataCommand) -> Result<(), Fai
             print,
             save,
         } => {
-            let req = Request::DataResample {
+            let req = Request::DataResample(DataResample {
                 symbol,
                 from,
                 to,
@@ -286,7 +297,7 @@ pub async fn run(c: &mut Client, json: bool, cmd: DataCommand) -> Result<(), Fai
                 end: window.end,
                 rows: print.limit(),
                 save,
-            };
+            });
             bars(c, &req, format(json, print.format)).await
         }
     }
@@ -379,7 +390,9 @@ async fn range(
     symbol: String,
     timeframe: String,
 ) -> Result<(), Failure> {
-    let reply = c.call(&Request::DataRange { symbol, timeframe }).await?;
+    let reply = c
+        .call(&Request::DataRange(SeriesRef { symbol, timeframe }))
+        .await?;
     let Reply::DataRange(r) = reply else {
         return Err(unexpected(reply));
     };

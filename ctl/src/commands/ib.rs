@@ -8,6 +8,7 @@ use crate::commands::ops;
 use crate::output::{self, print_json, print_table, table, timestamp_ms};
 use clap::{Subcommand, ValueEnum};
 use ktrdr_protocol::model::LoadMode;
+use ktrdr_protocol::request::{DataLoad, IbContract, IbHead};
 use ktrdr_protocol::{Reply, Request, WireError};
 
 #[derive(Subcommand, Debug)]
@@ -133,7 +134,7 @@ pub async fn run(c: &mut Client, json: bool, cmd: IbCommand) -> Result<(), Failu
             Ok(())
         }
         IbCommand::Contract { symbol } => {
-            let reply = c.call(&Request::IbContract { symbol }).await?;
+            let reply = c.call(&Request::IbContract(IbContract { symbol })).await?;
             let Reply::IbContract(r) = reply else {
                 return Err(unexpected(reply));
             };
@@ -160,7 +161,9 @@ pub async fn run(c: &mut Client, json: bool, cmd: IbCommand) -> Result<(), Failu
             Ok(())
         }
         IbCommand::Head { symbol, timeframe } => {
-            let reply = c.call(&Request::IbHead { symbol, timeframe }).await?;
+            let reply = c
+                .call(&Request::IbHead(IbHead { symbol, timeframe }))
+                .await?;
             let Reply::IbHead(r) = reply else {
                 return Err(unexpected(reply));
             };
@@ -189,29 +192,16 @@ pub async fn load(
     window: WindowArgs,
     detach: bool,
 ) -> Result<(), Failure> {
-    let req = Request::DataLoad {
+    let req = Request::DataLoad(DataLoad {
         symbol,
         timeframe,
         mode: mode.wire(),
         start: window.start,
         end: window.end,
         follow: !detach,
-    };
+    });
     if detach {
-        let reply = c.call(&req).await?;
-        let Reply::Operation(rec) = reply else {
-            return Err(unexpected(reply));
-        };
-        if json {
-            print_json(&output::operation_json(&rec))?;
-        } else {
-            println!("{}", rec.id);
-            eprintln!(
-                "started operation {} (ib_load); follow it with `ktrdrctl ops watch {}`",
-                rec.id, rec.id
-            );
-        }
-        return Ok(());
+        return ops::detached(c, &req, json).await;
     }
     ops::follow(c, &req, json).await
 }

@@ -7,9 +7,12 @@
 
 use crate::Failure;
 use crate::client::Client;
+use crate::describe;
 use crate::output::{self, operation_json, print_json, print_json_line, print_table, table};
 use indicatif::{ProgressBar, ProgressStyle};
 use ktrdr_protocol::model::{OpState, OperationRecord};
+use ktrdr_protocol::operation::OpKind;
+use ktrdr_protocol::request::{OpRef, OpsDemo, OpsList};
 use ktrdr_protocol::{ErrorKind, Reply, Request, Response, WireError};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -25,10 +28,12 @@ pub async fn list(
     c: &mut Client,
     json: bool,
     state: Option<OpState>,
-    kind: Option<String>,
+    kind: Option<OpKind>,
     limit: u32,
 ) -> Result<(), Failure> {
-    let reply = c.call(&Request::OpsList { state, kind, limit }).await?;
+    let reply = c
+        .call(&Request::OpsList(OpsList { state, kind, limit }))
+        .await?;
     let Reply::Operations(list) = reply else {
         return Err(WireError::internal("unexpected reply to ops list").into());
     };
@@ -56,7 +61,7 @@ pub async fn list(
     for r in &list.items {
         t.add_row(vec![
             r.id.to_string(),
-            r.kind.clone(),
+            r.kind.to_string(),
             state_label(r),
             format!("{:.0}%", r.progress.percent),
             output::timestamp(r.created_ms),
@@ -103,7 +108,7 @@ fn took(r: &OperationRecord) -> String {
 }
 
 pub async fn show(c: &mut Client, json: bool, id: u64) -> Result<(), Failure> {
-    let rec = expect_op(c.call(&Request::OpsShow { id }).await?)?;
+    let rec = expect_op(c.call(&Request::OpsShow(OpRef { id })).await?)?;
     print_record(&rec, json)?;
     Ok(())
 }
@@ -129,7 +134,9 @@ fn print_record(r: &OperationRecord, json: bool) -> Result<(), WireError> {
             format!("{} of {}", r.progress.step, r.progress.steps),
         );
     }
-    row("params", r.params.clone());
+    for (k, v) in describe::params(&r.params) {
+        row(k, v);
+    }
     row("created", output::timestamp(r.created_ms));
     if let Some(s) = r.started_ms {
         row("started", output::timestamp(s));
@@ -139,7 +146,9 @@ fn print_record(r: &OperationRecord, json: bool) -> Result<(), WireError> {
     }
     row("took", took(r));
     if let Some(res) = &r.result {
-        row("result", res.clone());
+        for (k, v) in describe::result(res) {
+            row(k, v);
+        }
     }
     if let Some(e) = &r.error {
         row("error", format!("{}: {}", e.kind, e.message));
@@ -149,7 +158,7 @@ fn print_record(r: &OperationRecord, json: bool) -> Result<(), WireError> {
 }
 
 pub async fn cancel(c: &mut Client, json: bool, id: u64) -> Result<(), Failure> {
-    let rec = expect_op(c.call(&Request::OpsCancel { id }).await?)?;
+    let rec = expect_op(c.call(&Request::OpsCancel(OpRef { id })).await?)?;
     if json {
         print_json(&operation_json(&rec))?;
     } else if rec.state.is_terminal() {
@@ -164,7 +173,7 @@ pub async fn cancel(c: &mut Client, json: bool, id: u64) -> Result<(), Failure> 
 }
 
 pub async fn watch(c: &mut Client, json: bool, id: u64) -> Result<(), Failure> {
-    follow(c, &Request::OpsWatch { id }, json).await
+    follow(c, &Request::OpsWatch(OpRef { id }), json).await
 }
 
 pub async fn demo(
@@ -175,12 +184,12 @@ pub async fn demo(
     fail_at: Option<u32>,
     detach: bool,
 ) -> Result<(), Failure> {
-    let req = Request::OpsDemo {
+    let req = Request::OpsDemo(OpsDemo {
         seconds,
         steps,
         fail_at,
         follow: !detach,
-    };
+    });
     if detach {
         let rec = expect_op(c.call(&req).await?)?;
         if json {
@@ -207,6 +216,22 @@ pub async fn follow(c: &mut Client, req: &Request, json: bool) -> Result<(), Fai
         print_record(&rec, false)?;
     }
     outcome(&rec)
+}
+
+/// Sends a request that starts an operation with `follow` off: prints its id (or its record with
+/// `--json`) and how to follow it.
+pub async fn detached(c: &mut Client, req: &Request, json: bool) -> Result<(), Failure> {
+    let rec = expect_op(c.call(req).await?)?;
+    if json {
+        print_json(&operation_json(&rec))?;
+    } else {
+        println!("{}", rec.id);
+        eprintln!(
+            "started operation {} ({}); follow it with `ktrdrctl ops watch {}`",
+            rec.id, rec.kind, rec.id
+        );
+    }
+    Ok(())
 }
 
 /// Sends `req`, shows its progress until the operation ends and returns the final record (without

@@ -9,6 +9,7 @@ use crate::client::Client;
 use crate::commands::data::{PrintArgs, ShowFormat, WindowArgs};
 use crate::output::{print_json, print_table, table, timestamp_ms};
 use clap::Subcommand;
+use ktrdr_protocol::request::{FuzzyCompute, IndicatorsCompute, StrategiesList, StrategyShow};
 use ktrdr_protocol::strategy::{ColumnTable, StrategyReport};
 use ktrdr_protocol::{Reply, Request, WireError};
 use std::io::Write;
@@ -74,7 +75,9 @@ fn absolute(p: &Path, what: &str) -> Result<String, WireError> {
 
 async fn strategy(c: &mut Client, file: &Path) -> Result<StrategyReport, Failure> {
     let path = absolute(file, "FILE")?;
-    let reply = c.call(&Request::StrategyShow { path }).await?;
+    let reply = c
+        .call(&Request::StrategyShow(StrategyShow { path }))
+        .await?;
     match reply {
         Reply::Strategy(r) => Ok(r),
         other => Err(unexpected(other)),
@@ -107,7 +110,9 @@ pub async fn strategies(c: &mut Client, json: bool, cmd: StrategiesCommand) -> R
     match cmd {
         StrategiesCommand::List { dir } => {
             let dir = absolute(&dir.unwrap_or_else(|| PathBuf::from("strategies")), "DIR")?;
-            let reply = c.call(&Request::StrategiesList { dir }).await?;
+            let reply = c
+                .call(&Request::StrategiesList(StrategiesList { dir }))
+                .await?;
             let Reply::Strategies(l) = reply else {
                 return Err(unexpected(reply));
             };
@@ -229,14 +234,14 @@ pub async fn indicators(c: &mut Client, json: bool, cmd: IndicatorsCommand) -> R
             window,
             print,
         } => {
-            let req = Request::IndicatorsCompute {
+            let req = Request::IndicatorsCompute(IndicatorsCompute {
                 symbol,
                 timeframe,
                 indicators,
                 start: window.start,
                 end: window.end,
                 rows: print.limit(),
-            };
+            });
             columns(c, json, &req, print.format).await
         }
     }
@@ -250,14 +255,14 @@ pub async fn fuzzy(c: &mut Client, json: bool, cmd: FuzzyCommand) -> Result<(), 
         window,
         print,
     } = cmd;
-    let req = Request::FuzzyCompute {
+    let req = Request::FuzzyCompute(FuzzyCompute {
         symbol,
         timeframe,
         strategy: absolute(&strategy, "--strategy")?,
         start: window.start,
         end: window.end,
         rows: print.limit(),
-    };
+    });
     columns(c, json, &req, print.format).await
 }
 

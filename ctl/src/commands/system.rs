@@ -3,6 +3,7 @@
 use crate::client::Client;
 use crate::output::{self, print_json, print_table, table};
 use ktrdr_protocol::model::HealthStatus;
+use ktrdr_protocol::request::Ping;
 use ktrdr_protocol::{ErrorKind, Reply, Request, WireError};
 
 fn unexpected(reply: Reply) -> WireError {
@@ -171,7 +172,7 @@ fn micros(us: u64) -> String {
 pub async fn ping(c: &mut Client, json: bool) -> Result<(), WireError> {
     let payload = u64::from(std::process::id());
     let started = std::time::Instant::now();
-    let reply = c.call(&Request::Ping { payload }).await?;
+    let reply = c.call(&Request::Ping(Ping { payload })).await?;
     let rtt = started.elapsed();
     let Reply::Pong { payload: back } = reply else {
         return Err(unexpected(reply));

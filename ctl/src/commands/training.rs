@@ -6,9 +6,10 @@
 use crate::Failure;
 use crate::client::Client;
 use crate::commands::ops::follow;
-use crate::output::{operation_json, print_json, print_table, table, timestamp_ms};
+use crate::output::{print_json, print_table, table, timestamp_ms};
 use clap::{Args, Subcommand, ValueEnum};
 use ktrdr_protocol::model::{ModelDetail, ModelInfo};
+use ktrdr_protocol::request::{ModelRef, Predict, Train};
 use ktrdr_protocol::{Reply, Request, WireError};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -70,7 +71,7 @@ pub async fn train(c: &mut Client, json: bool, a: TrainArgs) -> Result<(), Failu
     let yaml = std::fs::read_to_string(&a.strategy)
         .map_err(|e| WireError::validation(format!("cannot read {}: {e}", a.strategy.display())))?;
     let path = std::path::absolute(&a.strategy).unwrap_or_else(|_| a.strategy.clone());
-    let req = Request::Train {
+    let req = Request::Train(Train {
         strategy_yaml: yaml,
         strategy_path: path.display().to_string(),
         symbols: a.symbols,
@@ -86,23 +87,11 @@ pub async fn train(c: &mut Client, json: bool, a: TrainArgs) -> Result<(), Failu
             .to_string()
         }),
         follow: !a.detach,
-    };
-    if !a.detach {
-        return follow(c, &req, json).await;
+    });
+    if a.detach {
+        return crate::commands::ops::detached(c, &req, json).await;
     }
-    let Reply::Operation(rec) = c.call(&req).await? else {
-        return Err(WireError::internal("unexpected reply to train").into());
-    };
-    if json {
-        print_json(&operation_json(&rec))?;
-    } else {
-        println!("{}", rec.id);
-        eprintln!(
-            "started training operation {}; follow it with `ktrdrctl ops watch {}`",
-            rec.id, rec.id
-        );
-    }
-    Ok(())
+    follow(c, &req, json).await
 }
 
 pub async fn models(c: &mut Client, json: bool, cmd: ModelsCommand) -> Result<(), Failure> {
@@ -142,13 +131,14 @@ pub async fn models(c: &mut Client, json: bool, cmd: ModelsCommand) -> Result<()
             print_table(&t);
         }
         ModelsCommand::Show { name } => {
-            let Reply::Model(d) = c.call(&Request::ModelsShow { name }).await? else {
+            let Reply::Model(d) = c.call(&Request::ModelsShow(ModelRef { name })).await? else {
                 return Err(WireError::internal("unexpected reply to models show").into());
             };
             show(&d, json)?;
         }
         ModelsCommand::Delete { name } => {
-            let Reply::ModelDeleted(m) = c.call(&Request::ModelsDelete { name }).await? else {
+            let Reply::ModelDeleted(m) = c.call(&Request::ModelsDelete(ModelRef { name })).await?
+            else {
                 return Err(WireError::internal("unexpected reply to models delete").into());
             };
             if json {
@@ -275,12 +265,12 @@ fn show(d: &ModelDetail, json: bool) -> Result<(), WireError> {
 }
 
 pub async fn predict(c: &mut Client, json: bool, a: PredictArgs) -> Result<(), Failure> {
-    let req = Request::Predict {
+    let req = Request::Predict(Predict {
         model: a.model,
         symbol: a.symbol,
         timeframe: a.timeframe,
         at: a.at,
-    };
+    });
     let Reply::Prediction(p) = c.call(&req).await? else {
         return Err(WireError::internal("unexpected reply to predict").into());
     };

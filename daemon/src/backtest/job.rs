@@ -11,6 +11,7 @@ use ktrdr_market::{Bars, Timeframe};
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::backtest::{BacktestSummary, BuyHoldSummary};
 use ktrdr_protocol::model::Progress;
+use ktrdr_protocol::operation::OpResult;
 use ktrdr_train::ModelStore;
 use ktrdr_train::pipeline::PredictError;
 use ktrdr_train::score::{ScoreError, score};
@@ -25,6 +26,37 @@ pub struct Overrides {
     pub slippage: Option<f64>,
     pub position_fraction: Option<f64>,
     pub allow_short: bool,
+}
+
+impl Overrides {
+    /// The engine's defaults with these overrides applied; the strategy's decision rules and the
+    /// measured bars per year are filled in by the replay.
+    pub fn apply(&self) -> Config {
+        let d = Config::default();
+        Config {
+            capital: self.capital.unwrap_or(d.capital),
+            commission: self.commission.unwrap_or(d.commission),
+            slippage: self.slippage.unwrap_or(d.slippage),
+            position_fraction: self.position_fraction.unwrap_or(d.position_fraction),
+            allow_short: self.allow_short,
+            ..d
+        }
+    }
+
+    /// Checked by the engine's own rules (one place for the limits), before an operation exists;
+    /// the error names the flag the user typed.
+    pub fn validate(&self) -> Result<(), WireError> {
+        self.apply().validate().map_err(|e| match e {
+            ktrdr_backtest::config::ConfigError::Invalid { field, message } => {
+                let flag = match field {
+                    "position_fraction" => "fraction",
+                    f => f,
+                };
+                WireError::validation(format!("--{flag} {message}"))
+            }
+            other => WireError::validation(other.to_string()),
+        })
+    }
 }
 
 pub struct Job {
@@ -83,20 +115,35 @@ async fn prune(env: &Env) {
     tracing::debug!(removed, "removed the results of pruned backtests");
 }
 
-pub async fn run(job: Job, env: Env, h: OpHandle) -> Result<String, WireError> {
-    let result = replay(job, &env, &h).await;
-    let c = &env.counters;
-    match &result {
-        Ok(_) => c.completed.fetch_add(1, Ordering::Relaxed),
-        Err(e) if e.kind == ktrdr_protocol::ErrorKind::Cancelled => {
-            c.cancelled.fetch_add(1, Ordering::Relaxed)
-        }
-        Err(_) => c.failed.fetch_add(1, Ordering::Relaxed),
+/// Counts a backtest's outcome, whichever way it ran.
+pub fn count(c: &BacktestCounters, outcome: &Result<OpResult, WireError>) {
+    let n = match outcome {
+        Ok(_) => &c.completed,
+        Err(e) if e.kind == ktrdr_protocol::ErrorKind::Cancelled => &c.cancelled,
+        Err(_) => &c.failed,
     };
-    result
+    n.fetch_add(1, Ordering::Relaxed);
 }
 
-async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<String, WireError> {
+/// Saves a backtest's results (its summary's id is this daemon's operation), drops those of
+/// pruned operations, and counts what was replayed.
+pub async fn keep(env: &Env, detail: Detail) -> Result<BacktestSummary, WireError> {
+    let summary = detail.summary.clone();
+    let results = Arc::clone(&env.results);
+    tokio::task::spawn_blocking(move || results.save(&detail))
+        .await
+        .map_err(|e| WireError::internal(format!("backtest save failed: {e}")))??;
+    prune(env).await;
+    env.counters
+        .bars_replayed
+        .fetch_add(summary.bars, Ordering::Relaxed);
+    env.counters
+        .trades
+        .fetch_add(summary.metrics.trades as u64, Ordering::Relaxed);
+    Ok(summary)
+}
+
+pub async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<OpResult, WireError> {
     step(h, 0.0, "loading bars");
     // Everything up to the end: bars before the start warm the indicators up; bars after the end
     // are never loaded, so no feature can see them.
@@ -172,19 +219,13 @@ async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<String, WireError> 
     })?;
     h.check()?;
     step(h, 80.0, "replaying");
-    let o = &job.overrides;
-    let d = Config::default();
     let ts = &base.ts()[first..];
     let cfg = Config {
-        capital: o.capital.unwrap_or(d.capital),
-        commission: o.commission.unwrap_or(d.commission),
-        slippage: o.slippage.unwrap_or(d.slippage),
-        position_fraction: o.position_fraction.unwrap_or(d.position_fraction),
-        allow_short: o.allow_short,
         confidence_threshold: scored.rules.confidence_threshold,
         position_awareness: scored.rules.position_awareness,
         min_signal_separation: scored.rules.min_signal_separation,
         periods_per_year: periods_per_year(ts, job.timeframe.duration_ms()),
+        ..job.overrides.apply()
     };
     let prices = Prices {
         ts,
@@ -239,6 +280,8 @@ async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<String, WireError> 
         actions: outcome.actions.map(|a| a as u64),
         acted: outcome.acted as u64,
         warnings,
+        host_service: None,
+        host_operation: None,
     };
     h.check()?;
     step(h, 90.0, "saving results");
@@ -250,16 +293,5 @@ async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<String, WireError> 
         buy_hold: outcome.buy_hold.equity,
         trades: outcome.trades,
     };
-    let results = Arc::clone(&env.results);
-    tokio::task::spawn_blocking(move || results.save(&detail))
-        .await
-        .map_err(|e| WireError::internal(format!("backtest save failed: {e}")))??;
-    prune(env).await;
-    env.counters
-        .bars_replayed
-        .fetch_add(summary.bars, Ordering::Relaxed);
-    env.counters
-        .trades
-        .fetch_add(summary.metrics.trades as u64, Ordering::Relaxed);
-    serde_json::to_string(&summary).map_err(|e| WireError::internal(e.to_string()))
+    Ok(OpResult::Backtest(Box::new(keep(env, detail).await?)))
 }

@@ -4,8 +4,9 @@
 //! operation id next to the operations database.
 
 pub mod chart;
+pub mod host;
 pub mod job;
 pub mod results;
 
-pub use job::{Job, run};
+pub use job::Job;
 pub use results::{Detail, Results};

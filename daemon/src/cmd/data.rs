@@ -2,53 +2,42 @@
 //! of [`CHUNK_ROWS`] rows, then one summary reply, so neither side ever holds a whole large answer
 //! in one frame.
 
-use super::Conn;
+use super::{Conn, Streamed, ops};
 use crate::context::Daemon;
-use crate::data::input::{self, Window};
 use ktrdr_market::Bars;
-use ktrdr_protocol::model::{BarChunk, BarsSummary, ExportFormat, RowLimit};
+use ktrdr_protocol::model::{BarChunk, BarsSummary, RowLimit};
+use ktrdr_protocol::request::{
+    DataExport, DataImport, DataResample, DataShow, DataValidate, SeriesRef,
+};
 use ktrdr_protocol::{ProtocolError, Reply, Response, WireError};
 use std::ops::Range;
-use std::sync::atomic::Ordering;
 
 /// About 49 bytes a bar once encoded: 4096 rows is ~200 KiB, under `frame::CHUNK_TARGET_LEN`.
 pub const CHUNK_ROWS: usize = 4096;
 
-type Streamed = Result<Result<Reply, WireError>, ProtocolError>;
-
 pub async fn list(ctx: &Daemon) -> Result<Reply, WireError> {
-    ctx.data.manager.list().await.map(Reply::DataList)
+    ctx.data.list().await.map(Reply::DataList)
 }
 
-pub async fn range(ctx: &Daemon, symbol: &str, tf: &str) -> Result<Reply, WireError> {
-    ctx.data
-        .manager
-        .range(symbol, tf)
-        .await
-        .map(Reply::DataRange)
+pub async fn range(ctx: &Daemon, req: SeriesRef) -> Result<Reply, WireError> {
+    ctx.data.range(req).await.map(Reply::DataRange)
 }
 
-pub async fn show(
-    ctx: &Daemon,
-    symbol: &str,
-    tf: &str,
-    start: Option<&str>,
-    end: Option<&str>,
-    rows: RowLimit,
-    conn: &mut Conn,
-) -> Streamed {
-    let prepared = async {
-        let key = input::key(symbol, tf)?;
-        let w = input::window(start, end)?;
-        let (bars, r) = ctx.data.manager.window(&key, w).await?;
-        Ok::<_, WireError>((key, bars, r))
-    }
-    .await;
-    let (key, bars, r) = match prepared {
+pub async fn show(ctx: &Daemon, req: DataShow, conn: &mut Conn) -> Streamed {
+    let window = ctx
+        .data
+        .window(
+            &req.symbol,
+            &req.timeframe,
+            req.start.as_deref(),
+            req.end.as_deref(),
+        )
+        .await;
+    let (key, bars, r) = match window {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
-    let summary = stream(ctx, &bars, r, rows, conn).await?;
+    let summary = stream(ctx, &bars, r, req.rows, conn).await?;
     Ok(Ok(Reply::DataBars(BarsSummary {
         symbol: key.symbol,
         timeframe: key.timeframe.to_string(),
@@ -57,28 +46,12 @@ pub async fn show(
     })))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn resample(
-    ctx: &Daemon,
-    symbol: &str,
-    from: &str,
-    to: &str,
-    start: Option<&str>,
-    end: Option<&str>,
-    rows: RowLimit,
-    save: bool,
-    conn: &mut Conn,
-) -> Streamed {
-    let prepared = async {
-        let w: Window = input::window(start, end)?;
-        ctx.data.manager.resample(symbol, from, to, w, save).await
-    }
-    .await;
-    let (key, bars, saved_to) = match prepared {
+pub async fn resample(ctx: &Daemon, req: DataResample, conn: &mut Conn) -> Streamed {
+    let (key, bars, saved_to) = match ctx.data.resample(&req).await {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
-    let summary = stream(ctx, &bars, 0..bars.len(), rows, conn).await?;
+    let summary = stream(ctx, &bars, 0..bars.len(), req.rows, conn).await?;
     Ok(Ok(Reply::DataBars(BarsSummary {
         symbol: key.symbol,
         timeframe: key.timeframe.to_string(),
@@ -96,11 +69,7 @@ async fn stream(
     conn: &mut Conn,
 ) -> Result<BarsSummary, ProtocolError> {
     let in_window = r.len();
-    let r = match rows {
-        RowLimit::All => r,
-        RowLimit::Head(n) => r.start..r.end.min(r.start.saturating_add(n as usize)),
-        RowLimit::Tail(n) => r.end.saturating_sub(n as usize).max(r.start)..r.end,
-    };
+    let r = rows.cut(r);
     let mut at = r.start;
     while at < r.end {
         let end = (at + CHUNK_ROWS).min(r.end);
@@ -115,11 +84,7 @@ async fn stream(
         conn.write(&Response::Bars(chunk)).await?;
         at = end;
     }
-    ctx.data
-        .manager
-        .counters
-        .bars_streamed
-        .fetch_add(r.len() as u64, Ordering::Relaxed);
+    ctx.data.streamed(r.len());
     Ok(BarsSummary {
         symbol: String::new(),
         timeframe: String::new(),
@@ -135,45 +100,15 @@ async fn stream(
     })
 }
 
-pub async fn validate(
-    ctx: &Daemon,
-    symbol: &str,
-    tf: &str,
-    repair: bool,
-) -> Result<Reply, WireError> {
-    ctx.data
-        .manager
-        .validate(symbol, tf, repair)
-        .await
-        .map(Reply::DataValidation)
+pub async fn validate(ctx: &Daemon, req: DataValidate) -> Result<Reply, WireError> {
+    ctx.data.validate(req).await.map(Reply::DataValidation)
 }
 
-pub async fn import(
-    ctx: &Daemon,
-    path: &str,
-    symbol: &str,
-    tf: &str,
-    timezone: Option<&str>,
-) -> Result<Reply, WireError> {
-    ctx.data
-        .manager
-        .import(path, symbol, tf, timezone)
-        .await
-        .map(Reply::DataImported)
+pub async fn import(ctx: &Daemon, req: DataImport, conn: &mut Conn) -> Streamed {
+    let follow = req.follow;
+    ops::started(ctx, ctx.data.import(req).await, follow, conn).await
 }
 
-pub async fn export(
-    ctx: &Daemon,
-    symbol: &str,
-    tf: &str,
-    start: Option<&str>,
-    end: Option<&str>,
-    format: ExportFormat,
-    output: &str,
-) -> Result<Reply, WireError> {
-    ctx.data
-        .manager
-        .export(symbol, tf, start, end, format, output)
-        .await
-        .map(Reply::DataExported)
+pub async fn export(ctx: &Daemon, req: DataExport) -> Result<Reply, WireError> {
+    ctx.data.export(req).await.map(Reply::DataExported)
 }

@@ -21,6 +21,10 @@ use std::sync::Arc;
 
 pub type Conn = Connection<Stream>;
 
+/// What a handler that writes frames of its own returns: a broken connection (outer), or the
+/// terminal answer (inner).
+pub type Streamed = Result<Result<Reply, WireError>, ProtocolError>;
+
 /// Answers one request: any streamed frames, then exactly one terminal frame.
 pub async fn dispatch(
     ctx: &Arc<Daemon>,
@@ -30,211 +34,42 @@ pub async fn dispatch(
     let service = ctx.service(req.service());
     let mut guard = service.map(|s| s.metrics().start());
     let result: Result<Reply, WireError> = match req {
-        Request::Ping { payload } => Ok(ping::run(payload)),
+        Request::Ping(r) => Ok(ping::run(r)),
         Request::Health => Ok(health::run(ctx).await),
         Request::Status => Ok(status::run(ctx)),
         Request::Config => Ok(config::run(ctx)),
         Request::Stats => Ok(stats::run(ctx)),
         Request::Shutdown => Ok(stop::run(ctx)),
-        Request::OpsList { state, kind, limit } => ops::list(ctx, state, kind, limit).await,
-        Request::OpsShow { id } => ops::show(ctx, id).await,
-        Request::OpsCancel { id } => ops::cancel(ctx, id).await,
-        Request::OpsWatch { id } => ops::watch(ctx, id, conn).await?,
-        Request::OpsDemo {
-            seconds,
-            steps,
-            fail_at,
-            follow,
-        } => ops::demo(ctx, seconds, steps, fail_at, follow, conn).await?,
+        Request::OpsList(r) => ops::list(ctx, r).await,
+        Request::OpsShow(r) => ops::show(ctx, r).await,
+        Request::OpsCancel(r) => ops::cancel(ctx, r).await,
+        Request::OpsWatch(r) => ops::watch(ctx, r, conn).await?,
+        Request::OpsDemo(r) => ops::demo(ctx, r, conn).await?,
         Request::DataList => data::list(ctx).await,
-        Request::DataShow {
-            symbol,
-            timeframe,
-            start,
-            end,
-            rows,
-        } => {
-            data::show(
-                ctx,
-                &symbol,
-                &timeframe,
-                start.as_deref(),
-                end.as_deref(),
-                rows,
-                conn,
-            )
-            .await?
-        }
-        Request::DataRange { symbol, timeframe } => data::range(ctx, &symbol, &timeframe).await,
-        Request::DataValidate {
-            symbol,
-            timeframe,
-            repair,
-        } => data::validate(ctx, &symbol, &timeframe, repair).await,
-        Request::DataImport {
-            path,
-            symbol,
-            timeframe,
-            timezone,
-        } => data::import(ctx, &path, &symbol, &timeframe, timezone.as_deref()).await,
-        Request::DataExport {
-            symbol,
-            timeframe,
-            start,
-            end,
-            format,
-            output,
-        } => {
-            data::export(
-                ctx,
-                &symbol,
-                &timeframe,
-                start.as_deref(),
-                end.as_deref(),
-                format,
-                &output,
-            )
-            .await
-        }
-        Request::DataResample {
-            symbol,
-            from,
-            to,
-            start,
-            end,
-            rows,
-            save,
-        } => {
-            data::resample(
-                ctx,
-                &symbol,
-                &from,
-                &to,
-                start.as_deref(),
-                end.as_deref(),
-                rows,
-                save,
-                conn,
-            )
-            .await?
-        }
-        Request::DataLoad {
-            symbol,
-            timeframe,
-            mode,
-            start,
-            end,
-            follow,
-        } => {
-            ib::data_load(
-                ctx,
-                &symbol,
-                &timeframe,
-                mode,
-                start.as_deref(),
-                end.as_deref(),
-                follow,
-                conn,
-            )
-            .await?
-        }
-        Request::Train {
-            strategy_yaml,
-            strategy_path,
-            symbols,
-            timeframes,
-            start,
-            end,
-            device,
-            follow,
-        } => {
-            let args = training::TrainArgs {
-                strategy_yaml,
-                strategy_path,
-                symbols,
-                timeframes,
-                start,
-                end,
-                device,
-                follow,
-            };
-            training::train(ctx, args, conn).await?
-        }
-        Request::ModelsList => training::list(ctx).await,
-        Request::ModelsShow { name } => training::show(ctx, name).await,
-        Request::ModelsDelete { name } => training::delete(ctx, name).await,
-        Request::ModelExport { name } => training::export(ctx, name).await,
-        Request::Predict {
-            model,
-            symbol,
-            timeframe,
-            at,
-        } => training::predict(ctx, model, &symbol, &timeframe, at.as_deref()).await,
-        Request::Backtest {
-            model,
-            symbol,
-            timeframe,
-            start,
-            end,
-            capital,
-            commission,
-            slippage,
-            position_fraction,
-            allow_short,
-            follow,
-        } => {
-            let args = backtest::BacktestArgs {
-                model,
-                symbol,
-                timeframe,
-                start,
-                end,
-                overrides: crate::backtest::job::Overrides {
-                    capital,
-                    commission,
-                    slippage,
-                    position_fraction,
-                    allow_short,
-                },
-                follow,
-            };
-            backtest::backtest(ctx, args, conn).await?
-        }
-        Request::BacktestShow {
-            id,
-            trades,
-            equity,
-            plot,
-        } => backtest::show(ctx, id, trades, equity, plot, conn).await?,
+        Request::DataShow(r) => data::show(ctx, r, conn).await?,
+        Request::DataRange(r) => data::range(ctx, r).await,
+        Request::DataValidate(r) => data::validate(ctx, r).await,
+        Request::DataImport(r) => data::import(ctx, r, conn).await?,
+        Request::DataExport(r) => data::export(ctx, r).await,
+        Request::DataResample(r) => data::resample(ctx, r, conn).await?,
+        Request::DataLoad(r) => ib::data_load(ctx, r, conn).await?,
         Request::IbStatus => Ok(ib::status(ctx).await),
         Request::IbTest => ib::test(ctx).await,
-        Request::IbContract { symbol } => ib::contract(ctx, &symbol).await,
-        Request::IbHead { symbol, timeframe } => ib::head(ctx, &symbol, &timeframe).await,
-        Request::StrategiesList { dir } => strategy::list(ctx, dir).await,
-        Request::StrategyShow { path } => strategy::show(ctx, path).await,
+        Request::IbContract(r) => ib::contract(ctx, r).await,
+        Request::IbHead(r) => ib::head(ctx, r).await,
+        Request::StrategiesList(r) => strategy::list(ctx, r).await,
+        Request::StrategyShow(r) => strategy::show(ctx, r).await,
         Request::IndicatorsList => Ok(strategy::catalog()),
-        Request::IndicatorsCompute {
-            symbol,
-            timeframe,
-            indicators,
-            start,
-            end,
-            rows,
-        } => {
-            let (s, e) = (start.as_deref(), end.as_deref());
-            strategy::compute_indicators(ctx, &symbol, &timeframe, indicators, s, e, rows).await
-        }
-        Request::FuzzyCompute {
-            symbol,
-            timeframe,
-            strategy: file,
-            start,
-            end,
-            rows,
-        } => {
-            let (s, e) = (start.as_deref(), end.as_deref());
-            strategy::compute_fuzzy(ctx, &symbol, &timeframe, file, s, e, rows).await
-        }
+        Request::IndicatorsCompute(r) => strategy::compute_indicators(ctx, r).await,
+        Request::FuzzyCompute(r) => strategy::compute_fuzzy(ctx, r).await,
+        Request::Train(r) => training::train(ctx, r, conn).await?,
+        Request::ModelsList => training::list(ctx).await,
+        Request::ModelsShow(r) => training::show(ctx, r).await,
+        Request::ModelsDelete(r) => training::delete(ctx, r).await,
+        Request::ModelExport(r) => training::export(ctx, r).await,
+        Request::Predict(r) => training::predict(ctx, r).await,
+        Request::Backtest(r) => backtest::backtest(ctx, r, conn).await?,
+        Request::BacktestShow(r) => backtest::show(ctx, r, conn).await?,
     };
     let frame = match result {
         Ok(reply) => Response::Reply(reply),

@@ -1,48 +1,29 @@
-//! `ops list|show|watch|cancel|demo`.
+//! `ops list|show|watch|cancel|demo`, and how every command that starts an operation answers.
 
-use super::Conn;
+use super::{Conn, Streamed};
 use crate::context::Daemon;
-use crate::ops::demo::{self, DemoParams};
-use ktrdr_protocol::model::OpState;
-use ktrdr_protocol::{ProtocolError, Reply, Response, WireError};
-use std::sync::Arc;
+use ktrdr_protocol::model::OperationRecord;
+use ktrdr_protocol::request::{OpRef, OpsDemo, OpsList};
+use ktrdr_protocol::{Reply, Response, WireError};
 
-pub async fn list(
-    ctx: &Daemon,
-    state: Option<OpState>,
-    kind: Option<String>,
-    limit: u32,
-) -> Result<Reply, WireError> {
-    let limit = limit.clamp(1, 10_000);
-    ctx.operations
-        .registry
-        .list(state, kind, limit)
-        .await
-        .map(Reply::Operations)
+pub async fn list(ctx: &Daemon, req: OpsList) -> Result<Reply, WireError> {
+    ctx.operations.list(req).await.map(Reply::Operations)
 }
 
-pub async fn show(ctx: &Daemon, id: u64) -> Result<Reply, WireError> {
-    ctx.operations.registry.get(id).await.map(Reply::Operation)
+pub async fn show(ctx: &Daemon, req: OpRef) -> Result<Reply, WireError> {
+    ctx.operations.get(req.id).await.map(Reply::Operation)
 }
 
-pub async fn cancel(ctx: &Daemon, id: u64) -> Result<Reply, WireError> {
-    ctx.operations
-        .registry
-        .cancel(id)
-        .await
-        .map(Reply::Operation)
+pub async fn cancel(ctx: &Daemon, req: OpRef) -> Result<Reply, WireError> {
+    ctx.operations.cancel(req.id).await.map(Reply::Operation)
 }
 
 /// Streams snapshots until the operation ends; the terminal frame is its final record. A client that
 /// goes away only ends the watch, never the operation.
-pub async fn watch(
-    ctx: &Daemon,
-    id: u64,
-    conn: &mut Conn,
-) -> Result<Result<Reply, WireError>, ProtocolError> {
-    let registry = &ctx.operations.registry;
-    let Some(mut rx) = registry.subscribe(id) else {
-        return Ok(registry.get(id).await.map(Reply::Operation));
+pub async fn watch(ctx: &Daemon, req: OpRef, conn: &mut Conn) -> Streamed {
+    let id = req.id;
+    let Some(mut rx) = ctx.operations.subscribe(id) else {
+        return Ok(ctx.operations.get(id).await.map(Reply::Operation));
     };
     loop {
         let rec = rx.borrow_and_update().clone();
@@ -52,41 +33,27 @@ pub async fn watch(
         conn.write(&Response::Update(rec)).await?;
         if rx.changed().await.is_err() {
             // The registry dropped the channel after persisting the outcome.
-            return Ok(registry.get(id).await.map(Reply::Operation));
+            return Ok(ctx.operations.get(id).await.map(Reply::Operation));
         }
     }
 }
 
-pub async fn demo(
-    ctx: &Arc<Daemon>,
-    seconds: f64,
-    steps: u32,
-    fail_at: Option<u32>,
+pub async fn demo(ctx: &Daemon, req: OpsDemo, conn: &mut Conn) -> Streamed {
+    let follow = req.follow;
+    started(ctx, ctx.operations.demo(req).await, follow, conn).await
+}
+
+/// The answer of every command that starts an operation: its record, or with `follow` its
+/// progress until it ends.
+pub async fn started(
+    ctx: &Daemon,
+    started: Result<OperationRecord, WireError>,
     follow: bool,
     conn: &mut Conn,
-) -> Result<Result<Reply, WireError>, ProtocolError> {
-    let params = DemoParams {
-        seconds,
-        steps,
-        fail_at,
-    };
-    if let Err(e) = params.validate() {
-        return Ok(Err(e));
-    }
-    let json = params.to_json();
-    let work: crate::ops::Work = Box::new(move |h| Box::pin(demo::run(params, h)));
-    let rec = match ctx
-        .operations
-        .registry
-        .start("demo", "operations", json, work)
-        .await
-    {
-        Ok(rec) => rec,
-        Err(e) => return Ok(Err(e)),
-    };
-    if follow {
-        watch(ctx, rec.id, conn).await
-    } else {
-        Ok(Ok(Reply::Operation(rec)))
+) -> Streamed {
+    match started {
+        Err(e) => Ok(Err(e)),
+        Ok(rec) if follow => watch(ctx, OpRef { id: rec.id }, conn).await,
+        Ok(rec) => Ok(Ok(Reply::Operation(rec))),
     }
 }

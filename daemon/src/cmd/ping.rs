@@ -1,7 +1,10 @@
 //! `ping`: the cheapest round trip, for liveness checks and latency benchmarks.
 
 use ktrdr_protocol::Reply;
+use ktrdr_protocol::request::Ping;
 
-pub fn run(payload: u64) -> Reply {
-    Reply::Pong { payload }
+pub fn run(req: Ping) -> Reply {
+    Reply::Pong {
+        payload: req.payload,
+    }
 }

@@ -99,6 +99,15 @@ pub fn window(start: Option<&str>, end: Option<&str>) -> Result<Window, WireErro
     Ok(w)
 }
 
+/// The last millisecond a point in time given as `--FIELD` covers: a plain date means the whole of
+/// that day (its last millisecond), a time means itself.
+pub fn last_ms_of(field: &str, raw: &str) -> Result<i64, WireError> {
+    Ok(match instant(field, raw)? {
+        Instant::Date(ms) => ms + DAY_MS - 1,
+        Instant::DateTime(ms) => ms,
+    })
+}
+
 /// The zone naive timestamps of an imported file are in.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Zone {

@@ -3,15 +3,16 @@
 
 use super::cache::Cache;
 use super::frame;
-use super::input::{self, SeriesKey, Window, Zone};
+use super::input::{SeriesKey, Window, Zone};
 use super::store::{FileEntry, Format, Store};
 use super::watch;
+use crate::ops::OpHandle;
 use ktrdr_market::quality;
 use ktrdr_market::{Bars, Calendar, Timeframe};
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{
-    ExportFormat, ExportReport, ImportReport, QualityIssue, RepairChange, SeriesInfo, SeriesList,
-    SeriesRange, ValidationReport,
+    ExportFormat, ExportReport, ImportReport, Progress, QualityIssue, RepairChange, SeriesInfo,
+    SeriesList, SeriesRange, ValidationReport,
 };
 use std::collections::HashMap;
 use std::ops::Range;
@@ -178,8 +179,7 @@ impl DataManager {
         })
     }
 
-    pub async fn range(self: &Arc<Self>, symbol: &str, tf: &str) -> Result<SeriesRange, WireError> {
-        let key = input::key(symbol, tf)?;
+    pub async fn range(self: &Arc<Self>, key: SeriesKey) -> Result<SeriesRange, WireError> {
         let l = self.load(&key).await?;
         Ok(SeriesRange {
             symbol: key.symbol,
@@ -204,11 +204,9 @@ impl DataManager {
 
     pub async fn validate(
         self: &Arc<Self>,
-        symbol: &str,
-        tf: &str,
+        key: SeriesKey,
         repair: bool,
     ) -> Result<ValidationReport, WireError> {
-        let key = input::key(symbol, tf)?;
         let lock = self.write_lock(&key);
         let _guard = if repair {
             Some(lock.lock().await)
@@ -289,31 +287,19 @@ impl DataManager {
         Ok(report)
     }
 
+    /// Merges the bars of `source` (checked to be a file) into the series: the `data_import`
+    /// operation's work. Cancelling before the merge stores nothing.
     pub async fn import(
         self: &Arc<Self>,
-        path: &str,
-        symbol: &str,
-        tf: &str,
-        timezone: Option<&str>,
+        key: SeriesKey,
+        source: PathBuf,
+        zone: Zone,
+        h: OpHandle,
     ) -> Result<ImportReport, WireError> {
-        let key = input::key(symbol, tf)?;
-        let zone = Zone::parse(timezone)?;
-        let source = PathBuf::from(path);
-        if !source.is_absolute() {
-            return Err(
-                WireError::validation(format!("import path {path:?} is not absolute")).with_hint(
-                    "ktrdrctl resolves FILE for you; other clients must send an absolute path",
-                ),
-            );
-        }
-        match std::fs::metadata(&source) {
-            Ok(m) if m.is_file() => {}
-            Ok(_) => return Err(WireError::validation(format!("{path} is not a file"))),
-            Err(e) => {
-                return Err(WireError::not_found(format!("cannot open {path}: {e}"))
-                    .with_hint("the path is read by the daemon, on the daemon's machine, as the daemon's user"));
-            }
-        }
+        h.progress(Progress {
+            message: format!("reading {}", source.display()),
+            ..Progress::default()
+        });
         let lock = self.write_lock(&key);
         let _guard = lock.lock().await;
         let me = Arc::clone(self);
@@ -335,6 +321,12 @@ impl DataManager {
                     )
                 }
             })?;
+            h.check()?;
+            h.progress(Progress {
+                percent: 50.0,
+                message: format!("merging {} rows into {k}", decoded.bars.len()),
+                ..Progress::default()
+            });
             let mut new = decoded.bars;
             let rows_read = new.len();
             let (_, duplicates) = new.normalize();
@@ -349,6 +341,8 @@ impl DataManager {
             let mut old = old;
             old.normalize();
             let (merged, stats) = ktrdr_market::merge::merge(&old, &new);
+            // The last point where a cancel leaves the series as it was.
+            h.check()?;
             let entry = me.store.save(&k, &merged, format)?;
             let report = ImportReport {
                 symbol: k.symbol.clone(),
@@ -373,31 +367,14 @@ impl DataManager {
         Ok(report)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Writes the window of the series to `out` (absolute, in an existing directory).
     pub async fn export(
         self: &Arc<Self>,
-        symbol: &str,
-        tf: &str,
-        start: Option<&str>,
-        end: Option<&str>,
+        key: SeriesKey,
+        w: Window,
         format: ExportFormat,
-        output: &str,
+        out: PathBuf,
     ) -> Result<ExportReport, WireError> {
-        let key = input::key(symbol, tf)?;
-        let w = input::window(start, end)?;
-        let out = PathBuf::from(output);
-        if !out.is_absolute() {
-            return Err(
-                WireError::validation(format!("--output {output:?} is not absolute")).with_hint(
-                    "ktrdrctl resolves it for you; other clients must send an absolute path",
-                ),
-            );
-        }
-        if !out.parent().is_some_and(Path::is_dir) {
-            return Err(WireError::validation(format!(
-                "--output {output}: its directory does not exist"
-            )));
-        }
         let (bars, r) = self.window(&key, w).await?;
         let rows = r.len();
         let o = out.clone();
@@ -430,14 +407,11 @@ impl DataManager {
     /// also merged into the stored `to` series. Returns the bars and where they were saved.
     pub async fn resample(
         self: &Arc<Self>,
-        symbol: &str,
-        from: &str,
-        to: &str,
+        key: SeriesKey,
+        target: Timeframe,
         w: Window,
         save: bool,
     ) -> Result<(SeriesKey, Arc<Bars>, Option<String>), WireError> {
-        let key = input::key(symbol, from)?;
-        let target: Timeframe = input::timeframe("target timeframe", to)?;
         if !target.can_resample_from(key.timeframe) {
             return Err(WireError::validation(format!("cannot resample {} to {target}", key.timeframe)).with_hint(
                 "the target must be coarser than the source and a whole multiple of it (e.g. 5m to 1h, 1h to 1d)",
@@ -456,7 +430,7 @@ impl DataManager {
         })
         .await?;
         let tkey = SeriesKey {
-            symbol: key_symbol(symbol)?,
+            symbol: key.symbol.clone(),
             timeframe: target,
         };
         let mut saved = None;
@@ -519,8 +493,4 @@ impl DataManager {
             .insert(key.clone(), entry.stamp, Arc::new(merged));
         Ok((stats, rows))
     }
-}
-
-fn key_symbol(raw: &str) -> Result<String, WireError> {
-    input::symbol(raw)
 }

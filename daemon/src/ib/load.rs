@@ -16,6 +16,7 @@ use crate::data::input::SeriesKey;
 use crate::ops::OpHandle;
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{LoadMode, Progress};
+use ktrdr_protocol::operation::{LoadSummary, OpParams, OpResult};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -34,15 +35,15 @@ pub struct LoadParams {
 }
 
 impl LoadParams {
-    pub fn to_json(&self) -> String {
-        serde_json::json!({
-            "symbol": self.key.symbol,
-            "timeframe": self.key.timeframe.as_str(),
-            "mode": self.mode.as_str(),
-            "start_ms": self.start,
-            "end_ms": self.end,
+    /// The operation's recorded parameters.
+    pub fn record(&self) -> OpParams {
+        OpParams::IbLoad(ktrdr_protocol::operation::LoadParams {
+            symbol: self.key.symbol.clone(),
+            timeframe: self.key.timeframe.to_string(),
+            mode: self.mode,
+            start_ms: self.start,
+            end_ms: self.end,
         })
-        .to_string()
     }
 }
 
@@ -185,7 +186,7 @@ pub async fn run(
     gw: Arc<Gateway>,
     data: Arc<DataManager>,
     h: OpHandle,
-) -> Result<String, WireError> {
+) -> Result<OpResult, WireError> {
     let key = p.key.clone();
     let stored = match data.load(&key).await {
         Ok(l) => l.bars.first_ts().zip(l.bars.last_ts()),
@@ -206,13 +207,16 @@ pub async fn run(
     };
     if p.mode == LoadMode::Local {
         let rows = data.load(&key).await.map(|l| l.bars.len()).unwrap_or(0);
-        return Ok(serde_json::json!({
-            "symbol": key.symbol, "timeframe": key.timeframe.as_str(), "mode": "local",
-            "segments": 0, "bars_received": 0, "rows_after": rows,
-            "first_ms": stored.map(|s| s.0), "last_ms": stored.map(|s| s.1),
-            "note": "local mode: IB was not contacted",
-        })
-        .to_string());
+        return Ok(OpResult::IbLoad(LoadSummary {
+            symbol: key.symbol,
+            timeframe: key.timeframe.to_string(),
+            mode: LoadMode::Local.as_str().into(),
+            rows_after: rows as u64,
+            first_ms: stored.map(|s| s.0),
+            last_ms: stored.map(|s| s.1),
+            note: Some("local mode: IB was not contacted".into()),
+            ..LoadSummary::default()
+        }));
     }
     let cfg = gw.config();
     let mut sink = Sink {
@@ -248,23 +252,24 @@ pub async fn run(
         ),
     );
     let after = data.load(&key).await.ok();
-    Ok(serde_json::json!({
-        "symbol": key.symbol,
-        "timeframe": key.timeframe.as_str(),
-        "mode": p.mode.as_str(),
-        "contract": format!("{} {} {}", resolved.contract.symbol, resolved.contract.security_type, resolved.contract.exchange),
-        "segments": t.total,
-        "bars_received": t.bars,
-        "added": t.added,
-        "replaced": t.replaced,
-        "writes": t.writes,
-        "rows_after": after.as_ref().map(|l| l.bars.len()).unwrap_or(0),
-        "first_ms": after.as_ref().and_then(|l| l.bars.first_ts()),
-        "last_ms": after.as_ref().and_then(|l| l.bars.last_ts()),
-        "pacing_wait_secs": t.pacing_wait.as_secs_f64(),
-        "retries": t.retries,
-    })
-    .to_string())
+    let c = &resolved.contract;
+    Ok(OpResult::IbLoad(LoadSummary {
+        symbol: key.symbol,
+        timeframe: key.timeframe.to_string(),
+        mode: p.mode.as_str().into(),
+        contract: Some(format!("{} {} {}", c.symbol, c.security_type, c.exchange)),
+        segments: t.total,
+        bars_received: t.bars,
+        added: t.added,
+        replaced: t.replaced,
+        writes: t.writes,
+        rows_after: after.as_ref().map_or(0, |l| l.bars.len() as u64),
+        first_ms: after.as_ref().and_then(|l| l.bars.first_ts()),
+        last_ms: after.as_ref().and_then(|l| l.bars.last_ts()),
+        pacing_wait_secs: t.pacing_wait.as_secs_f64(),
+        retries: t.retries,
+        ..LoadSummary::default()
+    }))
 }
 
 /// Resolves the contract, plans the segments and fetches them into `sink`, writing batches as

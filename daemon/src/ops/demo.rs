@@ -4,38 +4,27 @@
 use super::OpHandle;
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::Progress;
+use ktrdr_protocol::operation::{DemoParams, DemoResult, OpResult};
 use std::time::Duration;
 
-pub struct DemoParams {
-    pub seconds: f64,
-    pub steps: u32,
-    pub fail_at: Option<u32>,
+/// Everything `ops demo` accepts, checked before an operation exists.
+pub fn validate(p: &DemoParams) -> Result<(), WireError> {
+    if !(p.seconds.is_finite() && (0.0..=86_400.0).contains(&p.seconds)) {
+        return Err(WireError::validation(format!(
+            "--seconds must be between 0 and 86400, got {}",
+            p.seconds
+        )));
+    }
+    if p.steps == 0 || p.steps > 1_000_000 {
+        return Err(WireError::validation(format!(
+            "--steps must be between 1 and 1000000, got {}",
+            p.steps
+        )));
+    }
+    Ok(())
 }
 
-impl DemoParams {
-    pub fn validate(&self) -> Result<(), WireError> {
-        if !(self.seconds.is_finite() && (0.0..=86_400.0).contains(&self.seconds)) {
-            return Err(WireError::validation(format!(
-                "--seconds must be between 0 and 86400, got {}",
-                self.seconds
-            )));
-        }
-        if self.steps == 0 || self.steps > 1_000_000 {
-            return Err(WireError::validation(format!(
-                "--steps must be between 1 and 1000000, got {}",
-                self.steps
-            )));
-        }
-        Ok(())
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::json!({"seconds": self.seconds, "steps": self.steps, "fail_at": self.fail_at})
-            .to_string()
-    }
-}
-
-pub async fn run(p: DemoParams, h: OpHandle) -> Result<String, WireError> {
+pub async fn run(p: DemoParams, h: OpHandle) -> Result<OpResult, WireError> {
     let step = Duration::from_secs_f64(p.seconds / f64::from(p.steps));
     for i in 1..=p.steps {
         tokio::select! {
@@ -56,5 +45,8 @@ pub async fn run(p: DemoParams, h: OpHandle) -> Result<String, WireError> {
             eta_secs: None,
         });
     }
-    Ok(serde_json::json!({"steps": p.steps, "slept_secs": p.seconds}).to_string())
+    Ok(OpResult::Demo(DemoResult {
+        steps: p.steps,
+        slept_secs: p.seconds,
+    }))
 }

@@ -16,6 +16,7 @@ use crate::time::now_ms;
 pub use handle::OpHandle;
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{OpState, OperationList, OperationRecord, Progress};
+use ktrdr_protocol::operation::{OpKind, OpParams, OpResult};
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,8 +26,8 @@ use store::Store;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-/// The work of one operation: given its handle, produce a JSON result or a typed error.
-pub type Work = Box<dyn FnOnce(OpHandle) -> BoxFuture<'static, Result<String, WireError>> + Send>;
+/// The work of one operation: given its handle, produce its kind's result or a typed error.
+pub type Work = Box<dyn FnOnce(OpHandle) -> BoxFuture<'static, Result<OpResult, WireError>> + Send>;
 
 struct Live {
     tx: watch::Sender<OperationRecord>,
@@ -38,8 +39,8 @@ struct Live {
 #[derive(Default)]
 struct Inner {
     live: HashMap<u64, Live>,
-    queues: HashMap<String, VecDeque<u64>>,
-    running: HashMap<String, usize>,
+    queues: HashMap<OpKind, VecDeque<u64>>,
+    running: HashMap<OpKind, usize>,
     closed: bool,
 }
 
@@ -104,18 +105,17 @@ impl Registry {
     /// Registers an operation and starts it now or queues it behind its kind's limit.
     pub async fn start(
         self: &Arc<Self>,
-        kind: &str,
-        service: &str,
-        params: String,
+        params: OpParams,
         work: Work,
     ) -> Result<OperationRecord, WireError> {
+        let kind = params.kind();
         if self.lock().closed {
             return Err(WireError::unavailable("the daemon is shutting down"));
         }
         let mut rec = OperationRecord {
             id: 0,
-            kind: kind.to_string(),
-            service: service.to_string(),
+            kind,
+            service: kind.service().to_string(),
             params,
             state: OpState::Pending,
             created_ms: now_ms(),
@@ -144,30 +144,26 @@ impl Registry {
                     work: Some(work),
                 },
             );
-            inner
-                .queues
-                .entry(rec.kind.clone())
-                .or_default()
-                .push_back(rec.id);
+            inner.queues.entry(rec.kind).or_default().push_back(rec.id);
         }
-        self.pump(&rec.kind);
+        self.pump(rec.kind);
         self.get(rec.id).await
     }
 
     /// Starts queued operations of `kind` while the limit allows, and refreshes queue positions.
     /// Synchronous on purpose: it only moves state and spawns, so `finish` can call it without the
     /// futures of `start`, `pump` and `finish` containing each other.
-    fn pump(self: &Arc<Self>, kind: &str) {
-        let limit = self.config.limit_for(kind);
+    fn pump(self: &Arc<Self>, kind: OpKind) {
+        let limit = self.config.limit_for(kind.as_str());
         let mut to_start = Vec::new();
         {
             let mut inner = self.lock();
             loop {
-                let running = inner.running.get(kind).copied().unwrap_or(0);
+                let running = inner.running.get(&kind).copied().unwrap_or(0);
                 if running >= limit || inner.closed {
                     break;
                 }
-                let Some(id) = inner.queues.get_mut(kind).and_then(|q| q.pop_front()) else {
+                let Some(id) = inner.queues.get_mut(&kind).and_then(|q| q.pop_front()) else {
                     break;
                 };
                 let Some(live) = inner.live.get_mut(&id) else {
@@ -184,12 +180,12 @@ impl Registry {
                 rec.queue_position = None;
                 rec.progress.message = "starting".into();
                 tx.send_replace(rec.clone());
-                *inner.running.entry(kind.to_string()).or_default() += 1;
+                *inner.running.entry(kind).or_default() += 1;
                 to_start.push((rec, work, cancel, tx));
             }
             let queued: Vec<u64> = inner
                 .queues
-                .get(kind)
+                .get(&kind)
                 .map(|q| q.iter().copied().collect())
                 .unwrap_or_default();
             for (pos, id) in queued.into_iter().enumerate() {
@@ -223,7 +219,7 @@ impl Registry {
     async fn finish(
         self: &Arc<Self>,
         id: u64,
-        outcome: Result<String, WireError>,
+        outcome: Result<OpResult, WireError>,
         was_running: bool,
     ) {
         let (rec, kind) = {
@@ -278,7 +274,7 @@ impl Registry {
             }
         }
         self.prune().await;
-        self.pump(&kind);
+        self.pump(kind);
     }
 
     fn record_outcome(&self, state: OpState) {
@@ -318,12 +314,10 @@ impl Registry {
     pub async fn list(
         &self,
         state: Option<OpState>,
-        kind: Option<String>,
+        kind: Option<OpKind>,
         limit: u32,
     ) -> Result<OperationList, WireError> {
-        let mut list = self
-            .blocking(move |s| s.list(state, kind.as_deref(), limit))
-            .await?;
+        let mut list = self.blocking(move |s| s.list(state, kind, limit)).await?;
         // The database has the durable fields; live records have fresher progress.
         let inner = self.lock();
         for item in &mut list.items {
@@ -357,7 +351,9 @@ impl Registry {
             CancelStep::Signalled => {
                 if let Some(mut rx) = self.subscribe(id) {
                     let stopped = rx.wait_for(|r| r.state.is_terminal());
-                    let _ = tokio::time::timeout(Duration::from_secs(10), stopped).await;
+                    // Well under the client's default 10 s timeout: a job that needs longer to
+                    // reach its next check is reported as still running, not as a timeout.
+                    let _ = tokio::time::timeout(Duration::from_secs(5), stopped).await;
                 }
                 self.get(id).await
             }
@@ -374,7 +370,7 @@ impl Registry {
         if live.work.take().is_none() {
             return CancelStep::Signalled;
         }
-        let kind = live.tx.borrow().kind.clone();
+        let kind = live.tx.borrow().kind;
         if let Some(q) = inner.queues.get_mut(&kind) {
             q.retain(|&q| q != id);
         }
@@ -456,7 +452,22 @@ mod tests {
     }
 
     fn instant_work() -> Work {
-        Box::new(|_h| Box::pin(async { Ok("{}".to_string()) }))
+        Box::new(|_h| {
+            Box::pin(async {
+                Ok(OpResult::Demo(ktrdr_protocol::operation::DemoResult {
+                    steps: 0,
+                    slept_secs: 0.0,
+                }))
+            })
+        })
+    }
+
+    fn params() -> OpParams {
+        OpParams::Demo(ktrdr_protocol::operation::DemoParams {
+            seconds: 0.0,
+            steps: 1,
+            fail_at: None,
+        })
     }
 
     /// 10,000 short operations leave a bounded footprint: nothing live, `keep_finished` records stored.
@@ -468,12 +479,7 @@ mod tests {
         for _ in 0..100 {
             let mut ids = Vec::new();
             for _ in 0..100 {
-                ids.push(
-                    reg.start("bulk", "test", "{}".into(), instant_work())
-                        .await
-                        .unwrap()
-                        .id,
-                );
+                ids.push(reg.start(params(), instant_work()).await.unwrap().id);
             }
             for id in ids {
                 let mut rx = match reg.subscribe(id) {
@@ -511,7 +517,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::open(&dir.path().join("ops.db"), config(10, 1)).unwrap();
         let work: Work = Box::new(|_h| Box::pin(async { panic!("boom") }));
-        let rec = reg.start("x", "test", "{}".into(), work).await.unwrap();
+        let rec = reg.start(params(), work).await.unwrap();
         if let Some(mut rx) = reg.subscribe(rec.id) {
             let _ = rx.wait_for(|r| r.state.is_terminal()).await;
         }

@@ -10,6 +10,7 @@
 
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{OpState, OperationList, OperationRecord, Progress};
+use ktrdr_protocol::operation::{OpKind, OpParams, OpResult};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -106,9 +107,9 @@ impl Store {
                 "INSERT INTO operations (kind, service, params, state, created_ms, progress)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
-                    rec.kind,
+                    rec.kind.as_str(),
                     rec.service,
-                    rec.params,
+                    rec.params.to_json(),
                     rec.state.as_str(),
                     rec.created_ms as i64,
                     json(&rec.progress)
@@ -129,7 +130,7 @@ impl Store {
                     rec.started_ms.map(|v| v as i64),
                     rec.finished_ms.map(|v| v as i64),
                     json(&rec.progress),
-                    rec.result,
+                    rec.result.as_ref().map(|r| r.to_json()),
                     rec.error.as_ref().map(json),
                 ],
             )?;
@@ -151,11 +152,12 @@ impl Store {
     pub fn list(
         &self,
         state: Option<OpState>,
-        kind: Option<&str>,
+        kind: Option<OpKind>,
         limit: u32,
     ) -> Result<OperationList, StoreError> {
         self.with(|c| {
             let state = state.map(|s| s.as_str());
+            let kind = kind.map(|k| k.as_str());
             let filter = "(?1 IS NULL OR state = ?1) AND (?2 IS NULL OR kind = ?2)";
             let total: i64 = c.query_row(
                 &format!("SELECT COUNT(*) FROM operations WHERE {filter}"),
@@ -200,21 +202,39 @@ impl Store {
 const COLUMNS: &str = "id, kind, service, params, state, created_ms, started_ms, finished_ms, progress, result, error";
 
 fn row(r: &Row<'_>) -> Result<OperationRecord, rusqlite::Error> {
+    let id = r.get::<_, i64>(0)? as u64;
+    let kind: String = r.get(1)?;
+    let params: String = r.get(3)?;
     let state: String = r.get(4)?;
     let progress: String = r.get(8)?;
+    let result: Option<String> = r.get(9)?;
     let error: Option<String> = r.get(10)?;
+    // A record this daemon cannot read is reported as damaged, naming it, rather than dropped.
+    let damaged = |what: String| {
+        rusqlite::Error::FromSqlConversionFailure(
+            3,
+            rusqlite::types::Type::Text,
+            format!("operation {id}: {what}").into(),
+        )
+    };
+    let kind: OpKind = kind.parse().map_err(damaged)?;
+    let params = OpParams::from_json(kind, &params).map_err(|e| damaged(format!("params: {e}")))?;
+    let result = result
+        .map(|r| OpResult::from_json(kind, &r))
+        .transpose()
+        .map_err(|e| damaged(format!("result: {e}")))?;
     Ok(OperationRecord {
-        id: r.get::<_, i64>(0)? as u64,
-        kind: r.get(1)?,
+        id,
+        kind,
         service: r.get(2)?,
-        params: r.get(3)?,
+        params,
         state: OpState::parse(&state).unwrap_or(OpState::Interrupted),
         created_ms: r.get::<_, i64>(5)? as u64,
         started_ms: r.get::<_, Option<i64>>(6)?.map(|v| v as u64),
         finished_ms: r.get::<_, Option<i64>>(7)?.map(|v| v as u64),
         progress: serde_json::from_str::<Progress>(&progress).unwrap_or_default(),
         queue_position: None,
-        result: r.get(9)?,
+        result,
         error: error.and_then(|e| serde_json::from_str(&e).ok()),
     })
 }

@@ -4,23 +4,147 @@
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
 use crate::data::DataManager;
+use crate::data::input::{self, SeriesKey, Zone};
+use crate::ops::{Registry, Work};
+use ktrdr_market::{Bars, Timeframe};
+use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{EnvVar, HealthStatus, ServiceHealth, ServiceInfo};
+use ktrdr_protocol::model::{
+    ExportReport, OperationRecord, SeriesList, SeriesRange, ValidationReport,
+};
+use ktrdr_protocol::operation::{ImportParams, OpParams, OpResult};
+use ktrdr_protocol::request::{DataExport, DataImport, DataResample, DataValidate, SeriesRef};
 use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 pub struct DataService {
-    pub manager: Arc<DataManager>,
+    manager: Arc<DataManager>,
+    registry: Arc<Registry>,
     metrics: RequestMetrics,
 }
 
 impl DataService {
-    pub fn new(manager: Arc<DataManager>) -> Self {
+    pub fn new(manager: Arc<DataManager>, registry: Arc<Registry>) -> Self {
         DataService {
             manager,
+            registry,
             metrics: RequestMetrics::new(),
         }
+    }
+
+    /// The bar store, for the services whose jobs read or write bars (IB loads, training,
+    /// backtests); requests reach it through the methods below.
+    pub fn manager(&self) -> &Arc<DataManager> {
+        &self.manager
+    }
+
+    pub async fn list(&self) -> Result<SeriesList, WireError> {
+        self.manager.list().await
+    }
+
+    pub async fn range(&self, req: SeriesRef) -> Result<SeriesRange, WireError> {
+        self.manager
+            .range(input::key(&req.symbol, &req.timeframe)?)
+            .await
+    }
+
+    /// A stored series and the rows of it inside `[start, end)`.
+    pub async fn window(
+        &self,
+        symbol: &str,
+        timeframe: &str,
+        start: Option<&str>,
+        end: Option<&str>,
+    ) -> Result<(SeriesKey, Arc<Bars>, Range<usize>), WireError> {
+        let key = input::key(symbol, timeframe)?;
+        let w = input::window(start, end)?;
+        let (bars, r) = self.manager.window(&key, w).await?;
+        Ok((key, bars, r))
+    }
+
+    pub async fn validate(&self, req: DataValidate) -> Result<ValidationReport, WireError> {
+        let key = input::key(&req.symbol, &req.timeframe)?;
+        self.manager.validate(key, req.repair).await
+    }
+
+    /// Starts a `data_import` operation; everything checkable (names, zone, the file) is checked
+    /// before it exists.
+    pub async fn import(&self, req: DataImport) -> Result<OperationRecord, WireError> {
+        let key = input::key(&req.symbol, &req.timeframe)?;
+        let zone = Zone::parse(req.timezone.as_deref())?;
+        let source = absolute("import path", &req.path)?;
+        match std::fs::metadata(&source) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => return Err(WireError::validation(format!("{} is not a file", req.path))),
+            Err(e) => {
+                return Err(WireError::not_found(format!("cannot open {}: {e}", req.path))
+                    .with_hint("the path is read by the daemon, on the daemon's machine, as the daemon's user"));
+            }
+        }
+        let params = OpParams::DataImport(ImportParams {
+            path: req.path,
+            symbol: key.symbol.clone(),
+            timeframe: key.timeframe.to_string(),
+            timezone: req.timezone,
+        });
+        let manager = Arc::clone(&self.manager);
+        let work: Work = Box::new(move |h| {
+            Box::pin(async move {
+                let report = manager.import(key, source, zone, h).await?;
+                Ok(OpResult::DataImport(report))
+            })
+        });
+        self.registry.start(params, work).await
+    }
+
+    pub async fn export(&self, req: DataExport) -> Result<ExportReport, WireError> {
+        let key = input::key(&req.symbol, &req.timeframe)?;
+        let w = input::window(req.start.as_deref(), req.end.as_deref())?;
+        let out = absolute("--output", &req.output)?;
+        if !out.parent().is_some_and(Path::is_dir) {
+            return Err(WireError::validation(format!(
+                "--output {}: its directory does not exist",
+                req.output
+            )));
+        }
+        self.manager.export(key, w, req.format, out).await
+    }
+
+    /// The series resampled (and with `save` stored); the rows to send are all of them.
+    pub async fn resample(
+        &self,
+        req: &DataResample,
+    ) -> Result<(SeriesKey, Arc<Bars>, Option<String>), WireError> {
+        let key = input::key(&req.symbol, &req.from)?;
+        let target: Timeframe = input::timeframe("target timeframe", &req.to)?;
+        let w = input::window(req.start.as_deref(), req.end.as_deref())?;
+        self.manager.resample(key, target, w, req.save).await
+    }
+
+    /// Counts bars sent to clients, for statistics.
+    pub fn streamed(&self, rows: usize) {
+        self.manager
+            .counters
+            .bars_streamed
+            .fetch_add(rows as u64, Ordering::Relaxed);
+    }
+}
+
+/// Paths travel absolute: `ktrdrctl` resolves them on the client's side.
+fn absolute(what: &str, raw: &str) -> Result<PathBuf, WireError> {
+    let p = PathBuf::from(raw);
+    if p.is_absolute() {
+        Ok(p)
+    } else {
+        Err(
+            WireError::validation(format!("{what} {raw:?} is not absolute")).with_hint(
+                "ktrdrctl resolves it for you; other clients must send an absolute path",
+            ),
+        )
     }
 }
 

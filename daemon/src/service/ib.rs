@@ -2,14 +2,25 @@
 
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
-use crate::config::IbMode;
+use crate::config::ServiceMode;
+use crate::data::DataManager;
+use crate::data::input;
+use crate::host::Adapter;
 use crate::ib::Gateway;
-use crate::ib::host::Host;
-use ktrdr_protocol::model::{EnvVar, HealthStatus, IbStatusReport, ServiceHealth, ServiceInfo};
+use crate::ib::host::{IbLoads, LoadJob};
+use crate::ib::load::LoadParams;
+use crate::ops::Registry;
+use ktrdr_protocol::model::{
+    EnvVar, HealthStatus, IbContractInfo, IbHeadInfo, IbStatusReport, IbTestReport,
+    OperationRecord, ServiceHealth, ServiceInfo,
+};
+use ktrdr_protocol::request::{DataLoad, IbContract, IbHead};
+use ktrdr_protocol::{Reply, Request, WireError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use std::time::Instant;
 
 /// Every variable the IB configuration reads, for `ktrdrctl status`.
 const ENV: [&str; 8] = [
@@ -25,36 +36,151 @@ const ENV: [&str; 8] = [
 
 pub struct IbService {
     pub gateway: Arc<Gateway>,
-    /// Set in host-service mode: IB is reached through that other ktrdrd, never the gateway here.
-    pub host: Option<Arc<Host>>,
+    /// Loads, here or on an IB host (`USE_IB_HOST_SERVICE`), which then also answers every other
+    /// IB request: this daemon never dials the gateway itself.
+    loads: Adapter<IbLoads>,
+    registry: Arc<Registry>,
     metrics: RequestMetrics,
 }
 
 impl IbService {
-    pub fn new(gateway: Arc<Gateway>) -> Self {
+    pub fn new(gateway: Arc<Gateway>, data: Arc<DataManager>, registry: Arc<Registry>) -> Self {
         let cfg = gateway.config();
-        let host = match &cfg.mode {
-            IbMode::InProcess => None,
-            // The URL was validated with the configuration.
-            IbMode::HostService { url } => {
-                Host::new(url, cfg.connect_timeout.max(cfg.request_timeout))
-                    .map_err(|e| tracing::error!(error = %e, "IB host service URL"))
-                    .ok()
-                    .map(Arc::new)
-            }
-        };
+        let loads = Adapter::new(
+            Arc::new(IbLoads {
+                gateway: Arc::clone(&gateway),
+                data,
+            }),
+            &cfg.mode,
+            "IB host",
+            cfg.connect_timeout.max(cfg.request_timeout),
+        );
         IbService {
             gateway,
-            host,
+            loads,
+            registry,
             metrics: RequestMetrics::new(),
         }
+    }
+
+    /// `ib status`: in host-service mode the IB host's connection, as seen from here; an
+    /// unreachable host is reported in `last_error`, not as a failure, so `ib status` always says
+    /// why IB is not available.
+    pub async fn status(&self) -> IbStatusReport {
+        let Some(host) = self.loads.host() else {
+            return self.report();
+        };
+        let mut down = self.report();
+        down.connected = false;
+        down.server_version = None;
+        down.connected_since_ms = None;
+        down.endpoint = host.url();
+        match host.call(&Request::IbStatus).await {
+            Ok(Reply::IbStatus(mut r)) => {
+                r.endpoint = format!("{} (its gateway: {})", host.url(), r.endpoint);
+                r.mode = "host_service".into();
+                r
+            }
+            Ok(_) => IbStatusReport {
+                last_error: Some(host.unexpected("ib status").message),
+                last_error_ms: Some(crate::time::now_ms()),
+                ..down
+            },
+            Err(e) => IbStatusReport {
+                last_error: Some(e.message),
+                last_error_ms: Some(crate::time::now_ms()),
+                ..down
+            },
+        }
+    }
+
+    /// One cheap round trip to IB (connecting first if needed).
+    pub async fn test(&self) -> Result<Reply, WireError> {
+        self.loads
+            .answer(|| Request::IbTest, async {
+                let gw = &self.gateway;
+                let t0 = Instant::now();
+                let server_time_ms = gw.server_time().await.map_err(|f| f.into_wire())?;
+                Ok(Reply::IbTest(IbTestReport {
+                    endpoint: gw.config().address(),
+                    server_version: gw.status().server_version,
+                    server_time_ms,
+                    round_trip_ms: t0.elapsed().as_secs_f64() * 1000.0,
+                }))
+            })
+            .await
+    }
+
+    pub async fn contract(&self, req: IbContract) -> Result<Reply, WireError> {
+        let symbol = input::symbol(&req.symbol)?;
+        let sym = symbol.clone();
+        self.loads
+            .answer(|| Request::IbContract(IbContract { symbol: sym }), async {
+                let r = self
+                    .gateway
+                    .resolve(&symbol)
+                    .await
+                    .map_err(|f| f.into_wire())?;
+                let c = &r.contract;
+                Ok(Reply::IbContract(IbContractInfo {
+                    symbol: symbol.clone(),
+                    kind: r.spec.kind().into(),
+                    con_id: c.contract_id,
+                    ib_symbol: c.symbol.to_string(),
+                    sec_type: c.security_type.to_string(),
+                    exchange: c.exchange.to_string(),
+                    primary_exchange: c.primary_exchange.to_string(),
+                    currency: c.currency.to_string(),
+                    local_symbol: c.local_symbol.clone(),
+                    long_name: r.long_name.clone(),
+                    what_to_show: r.what_to_show().to_string(),
+                }))
+            })
+            .await
+    }
+
+    pub async fn head(&self, req: IbHead) -> Result<Reply, WireError> {
+        let key = input::key(&req.symbol, &req.timeframe)?;
+        let forwarded = IbHead {
+            symbol: key.symbol.clone(),
+            timeframe: key.timeframe.to_string(),
+        };
+        self.loads
+            .answer(|| Request::IbHead(forwarded), async {
+                let gw = &self.gateway;
+                let r = gw.resolve(&key.symbol).await.map_err(|f| f.into_wire())?;
+                let head_ms = gw.head(&r).await.map_err(|f| f.into_wire())?;
+                Ok(Reply::IbHead(IbHeadInfo {
+                    symbol: key.symbol.clone(),
+                    timeframe: key.timeframe.to_string(),
+                    what_to_show: r.what_to_show().to_string(),
+                    head_ms,
+                }))
+            })
+            .await
+    }
+
+    /// Starts an `ib_load` operation (here, or through the IB host).
+    pub async fn load(&self, req: DataLoad) -> Result<OperationRecord, WireError> {
+        let key = input::key(&req.symbol, &req.timeframe)?;
+        let w = input::window(req.start.as_deref(), req.end.as_deref())?;
+        let params = LoadParams {
+            key,
+            mode: req.mode,
+            start: w.start,
+            end: w.end,
+        };
+        let record = params.record();
+        self.registry
+            .start(record, self.loads.work(LoadJob::new(params)))
+            .await
     }
 
     fn mode(&self) -> (&'static str, String) {
         let cfg = self.gateway.config();
         match &cfg.mode {
-            IbMode::InProcess => ("in_process", cfg.address()),
-            IbMode::HostService { url } => ("host_service", url.clone()),
+            ServiceMode::Local => ("in_process", cfg.address()),
+            ServiceMode::HostService { url } => ("host_service", url.clone()),
         }
     }
 
@@ -106,7 +232,7 @@ impl Service for IbService {
         );
         settings.insert("pacing_scale".into(), cfg.pacing_scale.to_string());
         settings.insert("ibapi".into(), "5.5.0".into());
-        if let IbMode::HostService { .. } = cfg.mode {
+        if let ServiceMode::HostService { .. } = cfg.mode {
             settings.insert(
                 "host_service".into(),
                 "IB requests and loads are delegated to that ktrdrd; bars are copied into this daemon's store"
@@ -142,8 +268,8 @@ impl Service for IbService {
         Box::pin(async move {
             let st = self.gateway.status();
             let (_, endpoint) = self.mode();
-            let (status, detail) = if let Some(host) = &self.host {
-                match tokio::time::timeout(Duration::from_secs(2), host.health()).await {
+            let (status, detail) = if let Some(host) = self.loads.host() {
+                match tokio::time::timeout(Duration::from_secs(2), host.health("ib")).await {
                     Ok(v) => v,
                     Err(_) => (
                         HealthStatus::Degraded,

@@ -2,16 +2,21 @@
 
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
-use crate::ops::Registry;
+use crate::ops::{Registry, Work, demo};
+use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{HealthStatus, ServiceHealth, ServiceInfo};
+use ktrdr_protocol::model::{OperationList, OperationRecord};
+use ktrdr_protocol::operation::{DemoParams, OpParams};
+use ktrdr_protocol::request::{OpsDemo, OpsList};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use tokio::sync::watch;
 
 pub struct OperationsService {
-    pub registry: Arc<Registry>,
+    registry: Arc<Registry>,
     db: PathBuf,
     metrics: RequestMetrics,
 }
@@ -23,6 +28,48 @@ impl OperationsService {
             db,
             metrics: RequestMetrics::new(),
         }
+    }
+}
+
+impl OperationsService {
+    /// The registry, for the services that start operations of their own.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    pub async fn list(&self, req: OpsList) -> Result<OperationList, WireError> {
+        let limit = req.limit.clamp(1, 10_000);
+        self.registry.list(req.state, req.kind, limit).await
+    }
+
+    pub async fn get(&self, id: u64) -> Result<OperationRecord, WireError> {
+        self.registry.get(id).await
+    }
+
+    pub async fn cancel(&self, id: u64) -> Result<OperationRecord, WireError> {
+        self.registry.cancel(id).await
+    }
+
+    /// Follows a live operation; `None` if it is not live (finished, or no such id).
+    pub fn subscribe(&self, id: u64) -> Option<watch::Receiver<OperationRecord>> {
+        self.registry.subscribe(id)
+    }
+
+    /// Starts a diagnostic `demo` operation.
+    pub async fn demo(&self, req: OpsDemo) -> Result<OperationRecord, WireError> {
+        let params = DemoParams {
+            seconds: req.seconds,
+            steps: req.steps,
+            fail_at: req.fail_at,
+        };
+        demo::validate(&params)?;
+        let work: Work = Box::new(move |h| Box::pin(demo::run(params, h)));
+        let record = OpParams::Demo(DemoParams {
+            seconds: req.seconds,
+            steps: req.steps,
+            fail_at: req.fail_at,
+        });
+        self.registry.start(record, work).await
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
+use crate::data::DataManager;
 use ktrdr_protocol::model::{HealthStatus, ServiceHealth, ServiceInfo};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,23 +18,20 @@ pub struct StrategyCounters {
     pub rows_computed: AtomicU64,
 }
 
+/// Its methods (the work itself) live in [`crate::strategy`].
 pub struct StrategyService {
-    pub counters: Arc<StrategyCounters>,
+    pub(crate) data: Arc<DataManager>,
+    pub(crate) counters: Arc<StrategyCounters>,
     metrics: RequestMetrics,
 }
 
 impl StrategyService {
-    pub fn new() -> Self {
+    pub fn new(data: Arc<DataManager>) -> Self {
         StrategyService {
+            data,
             counters: Arc::new(StrategyCounters::default()),
             metrics: RequestMetrics::new(),
         }
-    }
-}
-
-impl Default for StrategyService {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

@@ -3,7 +3,8 @@
 //! occupies a runtime worker and other clients keep their latency. Progress and cancellation cross
 //! over through the operation's handle, which both sides may use from any thread.
 //!
-//! [`host`]: the same operations delegated to a training host (another ktrdrd), the model copied back.
+//! [`host`]: trainings as a delegable service: here, or on a training host (another ktrdrd), the
+//! model copied back.
 
 pub mod host;
 
@@ -12,8 +13,9 @@ use crate::data::input::{self, SeriesKey, Window};
 use crate::ops::OpHandle;
 use crate::service::training::TrainingCounters;
 use ktrdr_market::Bars;
-use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{ModelInfo, Progress};
+use ktrdr_protocol::operation::{OpResult, PartSizes, TrainingSummary};
+use ktrdr_protocol::{ErrorKind, WireError};
 use ktrdr_train::pipeline::SymbolBars;
 use ktrdr_train::store::{Listed, StoreError};
 use ktrdr_train::{Device, ModelStore, Plan, TrainError};
@@ -26,6 +28,16 @@ pub struct Job {
     pub window: Window,
     /// Torch intra-op threads for this training (`training.torch_threads`).
     pub threads: usize,
+}
+
+/// Counts a training's outcome, whichever way it ran.
+pub fn count(counters: &TrainingCounters, outcome: &Result<OpResult, WireError>) {
+    let c = match outcome {
+        Ok(_) => &counters.trainings_completed,
+        Err(e) if e.kind == ErrorKind::Cancelled => &counters.trainings_cancelled,
+        Err(_) => &counters.trainings_failed,
+    };
+    c.fetch_add(1, Ordering::Relaxed);
 }
 
 pub fn store_error(e: StoreError) -> WireError {
@@ -99,7 +111,7 @@ pub async fn run(
     store: Arc<ModelStore>,
     counters: Arc<TrainingCounters>,
     h: OpHandle,
-) -> Result<String, WireError> {
+) -> Result<OpResult, WireError> {
     h.progress(Progress {
         message: "loading bars".into(),
         ..Progress::default()
@@ -135,39 +147,34 @@ pub async fn run(
     match result {
         Ok(out) => {
             let m = &out.metadata;
-            counters.trainings_completed.fetch_add(1, Ordering::Relaxed);
             counters.samples_trained.fetch_add(
                 m.samples.train * out.metrics.epochs_run as u64,
                 Ordering::Relaxed,
             );
-            Ok(serde_json::json!({
-                "model": m.name,
-                "device": m.device,
-                "test_accuracy": m.test_accuracy,
-                "test_loss": m.test_loss,
-                "epochs_run": out.metrics.epochs_run,
-                "best_epoch": out.metrics.best_epoch,
-                "stopped_early": out.metrics.stopped_early,
-                "samples": m.samples,
-                "samples_per_sec": m.samples_per_sec,
-                "train_secs": m.train_secs,
-                "parameters": m.parameters,
-            })
-            .to_string())
+            Ok(OpResult::Training(TrainingSummary {
+                model: m.name.clone(),
+                device: m.device.clone(),
+                test_accuracy: m.test_accuracy,
+                test_loss: m.test_loss,
+                epochs_run: out.metrics.epochs_run as u32,
+                best_epoch: out.metrics.best_epoch as u32,
+                stopped_early: out.metrics.stopped_early,
+                samples: PartSizes {
+                    train: m.samples.train,
+                    validation: m.samples.validation,
+                    test: m.samples.test,
+                },
+                samples_per_sec: m.samples_per_sec,
+                train_secs: m.train_secs,
+                parameters: m.parameters,
+                ..TrainingSummary::default()
+            }))
         }
-        Err(TrainError::Cancelled { epoch, batch }) => {
-            counters.trainings_cancelled.fetch_add(1, Ordering::Relaxed);
-            Err(WireError::cancelled(format!(
-                "cancelled at epoch {epoch}, batch {batch}; no model saved"
-            )))
-        }
-        Err(e) => {
-            counters.trainings_failed.fetch_add(1, Ordering::Relaxed);
-            Err(match e {
-                TrainError::Invalid(m) => WireError::validation(m),
-                other => WireError::internal(other.to_string()),
-            })
-        }
+        Err(TrainError::Cancelled { epoch, batch }) => Err(WireError::cancelled(format!(
+            "cancelled at epoch {epoch}, batch {batch}; no model saved"
+        ))),
+        Err(TrainError::Invalid(m)) => Err(WireError::validation(m)),
+        Err(other) => Err(WireError::internal(other.to_string())),
     }
 }
 

@@ -1,0 +1,270 @@
+//! Readable lines for an operation's typed parameters and result, for the human table of
+//! `ops show`, `ops watch` and every followed job (`--json` prints the structs themselves).
+
+use crate::output::{duration, timestamp_ms};
+use ktrdr_protocol::operation::{LoadSummary, OpParams, OpResult};
+
+type Rows = Vec<(&'static str, String)>;
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "-".into())
+}
+
+fn when(ms: Option<i64>) -> String {
+    ms.map_or_else(|| "-".into(), timestamp_ms)
+}
+
+fn money(v: Option<f64>, default: &str) -> String {
+    v.map_or_else(|| default.into(), |v| format!("{v}"))
+}
+
+fn percent(v: f64) -> String {
+    format!("{:.2}%", v * 100.0)
+}
+
+/// One or more `(field, value)` rows describing what the operation was asked to do.
+pub fn params(p: &OpParams) -> Rows {
+    match p {
+        OpParams::Demo(d) => vec![(
+            "params",
+            format!(
+                "{} s in {} steps{}",
+                d.seconds,
+                d.steps,
+                d.fail_at
+                    .map(|f| format!(", failing at step {f}"))
+                    .unwrap_or_default()
+            ),
+        )],
+        OpParams::IbLoad(l) => vec![
+            ("series", format!("{} {}", l.symbol, l.timeframe)),
+            (
+                "load",
+                format!(
+                    "{} from {} to {}",
+                    l.mode.as_str(),
+                    when(l.start_ms),
+                    l.end_ms.map_or_else(|| "now".into(), timestamp_ms)
+                ),
+            ),
+        ],
+        OpParams::DataImport(i) => vec![
+            ("series", format!("{} {}", i.symbol, i.timeframe)),
+            (
+                "file",
+                format!(
+                    "{} (naive times in {})",
+                    i.path,
+                    i.timezone.as_deref().unwrap_or("UTC")
+                ),
+            ),
+        ],
+        OpParams::Training(t) => {
+            let mut rows = vec![
+                ("strategy", format!("{} ({})", t.strategy, t.file)),
+                (
+                    "data",
+                    format!(
+                        "{} on {}, {} to {}",
+                        t.symbols.join(", "),
+                        t.timeframes.join(", "),
+                        t.start.as_deref().unwrap_or("the first bar"),
+                        t.end.as_deref().unwrap_or("the last bar")
+                    ),
+                ),
+                ("device", opt(&t.device)),
+            ];
+            if let Some(h) = &t.host_service {
+                rows.push(("host service", h.clone()));
+            }
+            rows
+        }
+        OpParams::Backtest(b) => {
+            let mut rows = vec![
+                ("model", b.model.clone()),
+                (
+                    "bars",
+                    format!(
+                        "{} {}, {} to {}",
+                        b.symbol,
+                        b.timeframe,
+                        b.start.as_deref().unwrap_or("the first bar"),
+                        b.end.as_deref().unwrap_or("the last bar")
+                    ),
+                ),
+                (
+                    "costs",
+                    format!(
+                        "capital {}, commission {}, slippage {}, fraction {}{}",
+                        money(b.capital, "default"),
+                        money(b.commission, "default"),
+                        money(b.slippage, "default"),
+                        money(b.position_fraction, "default"),
+                        if b.allow_short {
+                            ", shorts allowed"
+                        } else {
+                            ""
+                        }
+                    ),
+                ),
+            ];
+            if let Some(h) = &b.host_service {
+                rows.push(("host service", h.clone()));
+            }
+            rows
+        }
+    }
+}
+
+fn load_rows(l: &LoadSummary, rows: &mut Rows) {
+    if let Some(c) = &l.contract {
+        rows.push(("contract", c.clone()));
+    }
+    rows.push((
+        "received",
+        format!(
+            "{} bars in {} segments ({} added, {} replaced, {} writes)",
+            l.bars_received, l.segments, l.added, l.replaced, l.writes
+        ),
+    ));
+    rows.push((
+        "stored",
+        format!(
+            "{} rows, {} to {}",
+            l.rows_after,
+            when(l.first_ms),
+            when(l.last_ms)
+        ),
+    ));
+    if l.pacing_wait_secs > 0.0 || l.retries > 0 {
+        rows.push((
+            "waits",
+            format!(
+                "{} waiting for IB pacing, {} retries",
+                duration(l.pacing_wait_secs),
+                l.retries
+            ),
+        ));
+    }
+    if let Some(n) = &l.note {
+        rows.push(("note", n.clone()));
+    }
+    if let (Some(h), Some(id)) = (&l.host_service, l.host_operation) {
+        rows.push(("host service", format!("{h}, operation {id}")));
+    }
+}
+
+/// Rows describing what a completed operation produced.
+pub fn result(r: &OpResult) -> Rows {
+    let mut rows = Vec::new();
+    match r {
+        OpResult::Demo(d) => rows.push((
+            "result",
+            format!("slept {} s in {} steps", d.slept_secs, d.steps),
+        )),
+        OpResult::IbLoad(l) => load_rows(l, &mut rows),
+        OpResult::DataImport(i) => {
+            rows.push((
+                "imported",
+                format!(
+                    "{} rows read ({} layout, {}), {} duplicates in the file",
+                    i.rows_read, i.layout, i.timezone, i.duplicates_in_file
+                ),
+            ));
+            rows.push((
+                "stored",
+                format!(
+                    "{} -> {} rows ({} added, {} replaced) in {}",
+                    i.rows_before, i.rows_after, i.added, i.replaced, i.stored
+                ),
+            ));
+        }
+        OpResult::Training(t) => {
+            rows.push(("model", t.model.clone()));
+            rows.push((
+                "test",
+                format!(
+                    "accuracy {}{}",
+                    percent(t.test_accuracy),
+                    t.test_loss
+                        .map(|l| format!(", loss {l:.4}"))
+                        .unwrap_or_default()
+                ),
+            ));
+            rows.push((
+                "epochs",
+                format!(
+                    "{} run, best {}{}",
+                    t.epochs_run,
+                    t.best_epoch,
+                    if t.stopped_early {
+                        ", stopped early"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+            rows.push((
+                "samples",
+                format!(
+                    "{} train / {} validation / {} test, {:.0} samples/s on {}",
+                    t.samples.train,
+                    t.samples.validation,
+                    t.samples.test,
+                    t.samples_per_sec,
+                    t.device
+                ),
+            ));
+            rows.push((
+                "trained in",
+                format!("{} ({} parameters)", duration(t.train_secs), t.parameters),
+            ));
+            if let (Some(h), Some(id)) = (&t.host_service, t.host_operation) {
+                rows.push((
+                    "host service",
+                    format!(
+                        "{h}, operation {id}, model {}",
+                        t.host_model.as_deref().unwrap_or("?")
+                    ),
+                ));
+            }
+        }
+        OpResult::Backtest(b) => {
+            let m = &b.metrics;
+            rows.push((
+                "replayed",
+                format!(
+                    "{} bars, {} to {}",
+                    b.bars,
+                    timestamp_ms(b.first_ms),
+                    timestamp_ms(b.last_ms)
+                ),
+            ));
+            rows.push((
+                "return",
+                format!(
+                    "{} (buy & hold {}), max drawdown {}",
+                    percent(m.total_return),
+                    percent(b.buy_hold.total_return),
+                    percent(m.max_drawdown)
+                ),
+            ));
+            rows.push((
+                "trades",
+                format!(
+                    "{}, win rate {}, Sharpe {:.2}",
+                    m.trades,
+                    percent(m.win_rate),
+                    m.sharpe
+                ),
+            ));
+            for w in &b.warnings {
+                rows.push(("warning", w.clone()));
+            }
+            if let (Some(h), Some(id)) = (&b.host_service, b.host_operation) {
+                rows.push(("host service", format!("{h}, operation {id}")));
+            }
+        }
+    }
+    rows
+}
