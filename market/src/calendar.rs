@@ -16,8 +16,9 @@
 //!   expected on every trading day: weekdays that are not NYSE holidays (New Year's Day, Martin Luther
 //!   King Jr. Day, Washington's Birthday, Good Friday, Memorial Day, Juneteenth from 2022,
 //!   Independence Day, Labor Day, Thanksgiving, Christmas; a Saturday holiday observed the Friday
-//!   before except New Year's Day, a Sunday one the Monday after). One-off closures (national
-//!   mourning, storms) are not modelled and show up as gaps, which is what a reviewer wants to see.
+//!   before except New Year's Day, a Sunday one the Monday after), and the exchange's one-off
+//!   closures since 1971 (national days of mourning, storms, 11 September 2001; listed in
+//!   `NYSE_ONE_OFF_CLOSURES`), so that a feed without bars on those days checks clean.
 //! - Weekly bars are expected every week for every calendar.
 
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, civil_from_days, days_from_civil, weekday_of_day};
@@ -178,8 +179,33 @@ fn observed(day: i64) -> i64 {
     }
 }
 
+/// Whole-day closures outside the yearly rules, as `YYYYMMDD`, sorted for a binary search. The list
+/// is the NYSE's own closings history (as tabulated by the exchange-calendar libraries) from 1971,
+/// the first year of today's Monday holidays, plus 2025-01-09 (national day of mourning for
+/// President Carter).
+const NYSE_ONE_OFF_CLOSURES: [u32; 15] = [
+    19721228, // funeral of President Truman
+    19730125, // funeral of President Johnson
+    19770714, // New York City blackout
+    19850927, // Hurricane Gloria
+    19940427, // funeral of President Nixon
+    20010911, // 11 September attacks: closed until the 17th
+    20010912, 20010913, 20010914, 20040611, // national day of mourning, President Reagan
+    20070102, // national day of mourning, President Ford
+    20121029, // Hurricane Sandy
+    20121030, 20181205, // national day of mourning, President George H. W. Bush
+    20250109, // national day of mourning, President Carter
+];
+
 fn nyse_holiday(day: i64) -> bool {
-    let (y, _, _) = civil_from_days(day);
+    let (y, m, d) = civil_from_days(day);
+    if u32::try_from(y).is_ok_and(|y| {
+        NYSE_ONE_OFF_CLOSURES
+            .binary_search(&(y * 10_000 + m * 100 + d))
+            .is_ok()
+    }) {
+        return true;
+    }
     let new_year = days_from_civil(y, 1, 1);
     // New Year's Day on a Saturday is not observed on the Friday before (year-end accounting).
     let new_year_observed = weekday_of_day(new_year) == 6 && day == new_year + 1;
@@ -287,6 +313,45 @@ mod tests {
         assert!(nyse_trading_day(days_from_civil(2021, 12, 31)));
         assert!(nyse_trading_day(days_from_civil(2021, 6, 18))); // before Juneteenth existed
         assert!(nyse_trading_day(days_from_civil(2025, 5, 22)));
+    }
+
+    #[test]
+    fn one_off_closures_are_closed_not_gaps() {
+        let c = Calendar::UsEquity;
+        let closed = [
+            (2001, 9, 11),
+            (2001, 9, 12),
+            (2001, 9, 13),
+            (2001, 9, 14),
+            (2004, 6, 11),
+            (2007, 1, 2),
+            (2012, 10, 29),
+            (2012, 10, 30),
+            (2018, 12, 5),
+            (2025, 1, 9),
+        ];
+        for (y, m, d) in closed {
+            assert!(
+                !c.expects_bar(at(y, m, d, 0, 0), Timeframe::D1),
+                "{y}-{m}-{d} daily"
+            );
+            // 15:00 UTC is mid-session in New York in either season.
+            assert!(
+                !c.expects_bar(at(y, m, d, 15, 0), Timeframe::M5),
+                "{y}-{m}-{d} 5m"
+            );
+        }
+        // The sessions on either side still trade.
+        for (y, m, d) in [(2001, 9, 10), (2001, 9, 17), (2012, 10, 26), (2012, 10, 31)] {
+            assert!(
+                c.expects_bar(at(y, m, d, 0, 0), Timeframe::D1),
+                "{y}-{m}-{d} daily"
+            );
+            assert!(
+                c.expects_bar(at(y, m, d, 15, 0), Timeframe::M5),
+                "{y}-{m}-{d} 5m"
+            );
+        }
     }
 
     #[test]

@@ -419,8 +419,9 @@ mod tests {
         assert_eq!(r.issues[0].missing, 49);
         assert_eq!(r.issues[0].ts, wed + HOUR_MS);
         // US stock: 16:00 EST close to next 09:30 open is no gap; a missing 10:00 bar is.
-        let close = ms_from_civil(2025, 1, 8, 20, 55, 0, 0);
-        // 9 January 2025 (a national day of mourning) is a one-off closure the calendar does not know.
+        // Wednesday 8 January is missing (78 five-minute bars); Thursday 9 January 2025 (a national
+        // day of mourning) was closed, so it adds nothing to the gap.
+        let close = ms_from_civil(2025, 1, 7, 20, 55, 0, 0);
         let open = ms_from_civil(2025, 1, 10, 14, 30, 0, 0);
         let r = check(
             &Bars::from_bars([bar(close, 10.0), bar(open, 10.0)]),
