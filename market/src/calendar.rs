@@ -14,11 +14,13 @@
 //!   Thanksgiving, 24 December, when they are trading days). Pre- and post-market bars are allowed but
 //!   never required, so files with or without extended hours both check clean. Daily bars are
 //!   expected on every trading day: weekdays that are not NYSE holidays (New Year's Day, Martin Luther
-//!   King Jr. Day, Washington's Birthday, Good Friday, Memorial Day, Juneteenth from 2022,
-//!   Independence Day, Labor Day, Thanksgiving, Christmas; a Saturday holiday observed the Friday
-//!   before except New Year's Day, a Sunday one the Monday after), and the exchange's one-off
-//!   closures since 1971 (national days of mourning, storms, 11 September 2001; listed in
-//!   `NYSE_ONE_OFF_CLOSURES`), so that a feed without bars on those days checks clean.
+//!   King Jr. Day from 1998, presidential Election Day until 1980, Washington's Birthday, Good
+//!   Friday, Memorial Day, Juneteenth from 2022, Independence Day, Labor Day, Thanksgiving,
+//!   Christmas; a Saturday holiday observed the Friday before except New Year's Day, a Sunday one the
+//!   Monday after), and the exchange's one-off closures since 1971 (national days of mourning,
+//!   storms, 11 September 2001; listed in `NYSE_ONE_OFF_CLOSURES`), so that a feed without bars on
+//!   those days checks clean. The holiday rules hold from 1971, when Washington's Birthday and
+//!   Memorial Day became Monday holidays; earlier years had other holidays and are not modelled.
 //! - Weekly bars are expected every week for every calendar.
 
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, civil_from_days, days_from_civil, weekday_of_day};
@@ -219,7 +221,8 @@ fn nyse_holiday(day: i64) -> bool {
     day == new_year
         || new_year_observed
         || fixed.contains(&day)
-        || day == nth_weekday(y, 1, 0, 3)
+        || (y >= 1998 && day == nth_weekday(y, 1, 0, 3))
+        || (matches!(y, 1972 | 1976 | 1980) && day == nth_weekday(y, 11, 0, 1) + 1)
         || day == nth_weekday(y, 2, 0, 3)
         || day == easter_sunday(y) - 2
         || day == last_weekday(y, 5, 0)
@@ -313,6 +316,18 @@ mod tests {
         assert!(nyse_trading_day(days_from_civil(2021, 12, 31)));
         assert!(nyse_trading_day(days_from_civil(2021, 6, 18))); // before Juneteenth existed
         assert!(nyse_trading_day(days_from_civil(2025, 5, 22)));
+    }
+
+    #[test]
+    fn holidays_follow_the_year_they_began_and_ended() {
+        // Martin Luther King Jr. Day closes the exchange only since 1998.
+        assert!(nyse_trading_day(days_from_civil(1997, 1, 20)));
+        assert!(!nyse_trading_day(days_from_civil(1998, 1, 19)));
+        // Presidential Election Day closed it until 1980, and no longer in 1984.
+        assert!(!nyse_trading_day(days_from_civil(1976, 11, 2)));
+        assert!(!nyse_trading_day(days_from_civil(1980, 11, 4)));
+        assert!(nyse_trading_day(days_from_civil(1978, 11, 7)));
+        assert!(nyse_trading_day(days_from_civil(1984, 11, 6)));
     }
 
     #[test]
