@@ -10,8 +10,9 @@
 //!   Friday (a feed's Sunday-evening bar is accepted but not required).
 //! - [`Calendar::UsEquity`] (NYSE/Nasdaq): intraday bars are expected only when they lie entirely
 //!   inside the regular session, 09:30-16:00 America/New_York (US daylight-saving rules since 2007,
-//!   and the 1987-2006 rules before), and 09:30-13:00 on the early-close days (3 July, the day after
-//!   Thanksgiving, 24 December, when they are trading days). Pre- and post-market bars are allowed but
+//!   and the 1987-2006 rules before), and 09:30-13:00 on the early-close days since 1993 (3 July, a
+//!   Friday 5 July in 1995-2012, the day after Thanksgiving, 24 December, when they are trading days,
+//!   and three one-off days; see `nyse_early_close`). Pre- and post-market bars are allowed but
 //!   never required, so files with or without extended hours both check clean. Daily bars are
 //!   expected on every trading day: weekdays that are not NYSE holidays (New Year's Day, Martin Luther
 //!   King Jr. Day from 1998, presidential Election Day until 1980, Washington's Birthday, Good
@@ -234,10 +235,27 @@ fn nyse_trading_day(day: i64) -> bool {
     weekday_of_day(day) < 5 && !nyse_holiday(day)
 }
 
+/// Sessions that ended at 13:00 outside the yearly rules, as `YYYYMMDD`, sorted.
+const NYSE_ONE_OFF_EARLY_CLOSES: [u32; 3] = [19971226, 19991231, 20031226];
+
+/// The 13:00 closes since 1993. Independence Day's changed twice: a Wednesday 3 July was a full
+/// session until 2012 while a Friday 5 July closed early from 1995 to 2012; since 2013 it is 3 July
+/// whatever the weekday. Years before 1993 (a 14:00 early close) are not modelled.
 fn nyse_early_close(day: i64) -> bool {
     let (y, m, d) = civil_from_days(day);
-    nyse_trading_day(day)
-        && ((m == 7 && d == 3) || (m == 12 && d == 24) || day == nth_weekday(y, 11, 3, 4) + 1)
+    if y < 1993 || !nyse_trading_day(day) {
+        return false;
+    }
+    let weekday = weekday_of_day(day);
+    let july_3 = m == 7 && d == 3 && (y >= 2013 || (y >= 1995 && weekday != 2));
+    let july_5 = m == 7 && d == 5 && weekday == 4 && (1995..=2012).contains(&y);
+    july_3
+        || july_5
+        || (m == 12 && d == 24)
+        || day == nth_weekday(y, 11, 3, 4) + 1
+        || NYSE_ONE_OFF_EARLY_CLOSES
+            .binary_search(&(y as u32 * 10_000 + m * 100 + d))
+            .is_ok()
 }
 
 #[cfg(test)]
@@ -328,6 +346,38 @@ mod tests {
         assert!(!nyse_trading_day(days_from_civil(1980, 11, 4)));
         assert!(nyse_trading_day(days_from_civil(1978, 11, 7)));
         assert!(nyse_trading_day(days_from_civil(1984, 11, 6)));
+    }
+
+    #[test]
+    fn early_closes_follow_the_exchange_rules() {
+        let c = Calendar::UsEquity;
+        let m5 = Timeframe::M5;
+        // 13:00-16:00 EDT is 17:00-20:00 UTC in July; 14:00 EDT is 18:00 UTC.
+        let after_early_close = |y, m, d| c.expects_bar(at(y, m, d, 18, 0), m5);
+        // Friday 5 July closed at 13:00 from 1995 to 2012 ...
+        assert!(!after_early_close(2002, 7, 5));
+        assert!(after_early_close(2012, 7, 5)); // a Thursday: full session
+        // ... but not in 2013, when the Wednesday before closed early instead.
+        assert!(after_early_close(2013, 7, 5));
+        assert!(!after_early_close(2013, 7, 3));
+        // Before 2013 a Wednesday 3 July was a full session; Monday, Tuesday, Thursday were short.
+        assert!(after_early_close(2002, 7, 3));
+        assert!(!after_early_close(2007, 7, 3)); // Tuesday
+        assert!(!after_early_close(2008, 7, 3)); // Thursday
+        assert!(!after_early_close(2023, 7, 3)); // Monday
+        // One-off early closes at 13:00 EST (18:00 UTC).
+        for (y, m, d) in [(1997, 12, 26), (1999, 12, 31), (2003, 12, 26)] {
+            assert!(
+                c.expects_bar(at(y, m, d, 17, 55), m5),
+                "{y}-{m}-{d} before 13:00"
+            );
+            assert!(
+                !c.expects_bar(at(y, m, d, 18, 0), m5),
+                "{y}-{m}-{d} after 13:00"
+            );
+        }
+        // The Friday after Christmas 2008 was a full session.
+        assert!(c.expects_bar(at(2008, 12, 26, 18, 0), m5));
     }
 
     #[test]
