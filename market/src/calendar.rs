@@ -430,4 +430,32 @@ mod tests {
         assert_eq!(new_york_offset_ms(at(2005, 4, 3, 7, 0)), -4 * HOUR_MS);
         assert_eq!(new_york_offset_ms(at(2005, 10, 30, 6, 0)), -5 * HOUR_MS);
     }
+
+    #[test]
+    fn calendar_names_and_weekly_bars() {
+        assert_eq!(Calendar::Continuous.as_str(), "continuous");
+        assert_eq!(Calendar::Forex.as_str(), "forex_24x5");
+        assert_eq!(Calendar::UsEquity.as_str(), "us_equity");
+        assert_eq!(Calendar::for_symbol("ETH-USD"), Calendar::Continuous);
+        assert_eq!(Calendar::for_symbol("ADAUSDT"), Calendar::Continuous);
+        // Weekly bars are expected every week, even one starting on a holiday.
+        for c in [Calendar::Continuous, Calendar::Forex, Calendar::UsEquity] {
+            assert!(c.expects_bar(at(2025, 12, 22, 0, 0), Timeframe::W1));
+        }
+        // Crypto never closes: Christmas Day, a Sunday night.
+        assert!(Calendar::Continuous.expects_bar(at(2025, 12, 25, 3, 0), Timeframe::M1));
+    }
+
+    #[test]
+    fn december_holidays_use_the_next_year_boundary() {
+        // Memorial Day is the last Monday of May; the last Monday of December needs next January.
+        assert_eq!(last_weekday(2025, 5, 0), days_from_civil(2025, 5, 26));
+        assert_eq!(last_weekday(2025, 12, 0), days_from_civil(2025, 12, 29));
+        // Early closes before 1993 (14:00) are not modelled: 24 December 1992 has a full session.
+        assert!(!nyse_early_close(days_from_civil(1992, 12, 24)));
+        assert!(nyse_early_close(days_from_civil(1996, 12, 24))); // a Tuesday
+        // A holiday is never an early close, even on an early-close date (3 July 2026 is the
+        // observed Independence Day).
+        assert!(!nyse_early_close(days_from_civil(2026, 7, 3)));
+    }
 }
