@@ -5,6 +5,7 @@ use crate::bars::{self, Bar};
 use crate::proto::{self, id};
 use crate::wire;
 use crate::{Kind, Logged, Shared};
+use ktrdr_market::time::civil_from_days;
 use prost::Message;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -201,7 +202,7 @@ async fn handshake(
         std::future::pending::<()>().await;
     }
     let version = wanted.clamp(lo, hi.max(lo));
-    let (y, m, d) = bars::civil_from_days(now_secs().div_euclid(86_400));
+    let (y, m, d) = civil_from_days(now_secs().div_euclid(86_400));
     let rem = now_secs().rem_euclid(86_400);
     let reply = format!(
         "{version}\0{y:04}{m:02}{d:02} {:02}:{:02}:{:02} UTC\0",

@@ -274,4 +274,64 @@ pub(crate) mod tests {
     fn mismatched_columns_are_refused() {
         assert!(Bars::from_columns(vec![1], vec![], vec![], vec![], vec![], vec![]).is_err());
     }
+
+    #[test]
+    fn columns_round_trip_and_accessors_agree() {
+        let b = Bars::from_columns(
+            vec![10, 20],
+            vec![1.0, 2.0],
+            vec![1.5, 2.5],
+            vec![0.5, 1.5],
+            vec![1.25, 2.25],
+            vec![100.0, 200.0],
+        )
+        .unwrap();
+        assert_eq!(b.len(), 2);
+        assert_eq!(b.byte_size(), 2 * BYTES_PER_BAR);
+        assert_eq!((b.first_ts(), b.last_ts()), (Some(10), Some(20)));
+        assert_eq!(
+            b.get(1),
+            Some(Bar {
+                ts: 20,
+                open: 2.0,
+                high: 2.5,
+                low: 1.5,
+                close: 2.25,
+                volume: 200.0
+            })
+        );
+        assert_eq!(b.get(2), None);
+        let (ts, open, high, low, close, volume) = b.clone().into_columns();
+        assert_eq!(ts, vec![10, 20]);
+        assert_eq!(
+            Bars::from_columns(ts, open, high, low, close, volume).unwrap(),
+            b
+        );
+        let empty = Bars::new();
+        assert!(empty.is_empty());
+        assert_eq!((empty.first_ts(), empty.last_ts()), (None, None));
+    }
+
+    #[test]
+    fn length_mismatch_names_every_column_length() {
+        let err =
+            Bars::from_columns(vec![1, 2], vec![1.0], vec![], vec![], vec![], vec![]).unwrap_err();
+        assert_eq!(err, LengthMismatch([2, 1, 0, 0, 0, 0]));
+        assert!(err.to_string().contains("[2, 1, 0, 0, 0, 0]"));
+    }
+
+    #[test]
+    fn normalize_leaves_a_normal_series_alone() {
+        let mut b = Bars::from_bars([bar(10, 1.0), bar(20, 2.0)]);
+        let before = b.clone();
+        assert_eq!(b.normalize(), (0, 0));
+        assert_eq!(b, before);
+    }
+
+    #[test]
+    fn slice_clamps_to_the_series() {
+        let b = Bars::from_bars((0..5).map(|i| bar(i * 10, i as f64)));
+        assert_eq!(b.slice(3..99).ts(), &[30, 40]);
+        assert!(b.slice(7..9).is_empty());
+    }
 }

@@ -10,14 +10,18 @@
 //!   Friday (a feed's Sunday-evening bar is accepted but not required).
 //! - [`Calendar::UsEquity`] (NYSE/Nasdaq): intraday bars are expected only when they lie entirely
 //!   inside the regular session, 09:30-16:00 America/New_York (US daylight-saving rules since 2007,
-//!   and the 1987-2006 rules before), and 09:30-13:00 on the early-close days (3 July, the day after
-//!   Thanksgiving, 24 December, when they are trading days). Pre- and post-market bars are allowed but
+//!   and the 1987-2006 rules before), and 09:30-13:00 on the early-close days since 1993 (3 July, a
+//!   Friday 5 July in 1995-2012, the day after Thanksgiving, 24 December, when they are trading days,
+//!   and three one-off days; see `nyse_early_close`). Pre- and post-market bars are allowed but
 //!   never required, so files with or without extended hours both check clean. Daily bars are
 //!   expected on every trading day: weekdays that are not NYSE holidays (New Year's Day, Martin Luther
-//!   King Jr. Day, Washington's Birthday, Good Friday, Memorial Day, Juneteenth from 2022,
-//!   Independence Day, Labor Day, Thanksgiving, Christmas; a Saturday holiday observed the Friday
-//!   before except New Year's Day, a Sunday one the Monday after). One-off closures (national
-//!   mourning, storms) are not modelled and show up as gaps, which is what a reviewer wants to see.
+//!   King Jr. Day from 1998, presidential Election Day until 1980, Washington's Birthday, Good
+//!   Friday, Memorial Day, Juneteenth from 2022, Independence Day, Labor Day, Thanksgiving,
+//!   Christmas; a Saturday holiday observed the Friday before except New Year's Day, a Sunday one the
+//!   Monday after), and the exchange's one-off closures since 1971 (national days of mourning,
+//!   storms, 11 September 2001; listed in `NYSE_ONE_OFF_CLOSURES`), so that a feed without bars on
+//!   those days checks clean. The holiday rules hold from 1971, when Washington's Birthday and
+//!   Memorial Day became Monday holidays; earlier years had other holidays and are not modelled.
 //! - Weekly bars are expected every week for every calendar.
 
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, civil_from_days, days_from_civil, weekday_of_day};
@@ -178,8 +182,33 @@ fn observed(day: i64) -> i64 {
     }
 }
 
+/// Whole-day closures outside the yearly rules, as `YYYYMMDD`, sorted for a binary search. The list
+/// is the NYSE's own closings history (as tabulated by the exchange-calendar libraries) from 1971,
+/// the first year of today's Monday holidays, plus 2025-01-09 (national day of mourning for
+/// President Carter).
+const NYSE_ONE_OFF_CLOSURES: [u32; 15] = [
+    19721228, // funeral of President Truman
+    19730125, // funeral of President Johnson
+    19770714, // New York City blackout
+    19850927, // Hurricane Gloria
+    19940427, // funeral of President Nixon
+    20010911, // 11 September attacks: closed until the 17th
+    20010912, 20010913, 20010914, 20040611, // national day of mourning, President Reagan
+    20070102, // national day of mourning, President Ford
+    20121029, // Hurricane Sandy
+    20121030, 20181205, // national day of mourning, President George H. W. Bush
+    20250109, // national day of mourning, President Carter
+];
+
 fn nyse_holiday(day: i64) -> bool {
-    let (y, _, _) = civil_from_days(day);
+    let (y, m, d) = civil_from_days(day);
+    if u32::try_from(y).is_ok_and(|y| {
+        NYSE_ONE_OFF_CLOSURES
+            .binary_search(&(y * 10_000 + m * 100 + d))
+            .is_ok()
+    }) {
+        return true;
+    }
     let new_year = days_from_civil(y, 1, 1);
     // New Year's Day on a Saturday is not observed on the Friday before (year-end accounting).
     let new_year_observed = weekday_of_day(new_year) == 6 && day == new_year + 1;
@@ -193,7 +222,8 @@ fn nyse_holiday(day: i64) -> bool {
     day == new_year
         || new_year_observed
         || fixed.contains(&day)
-        || day == nth_weekday(y, 1, 0, 3)
+        || (y >= 1998 && day == nth_weekday(y, 1, 0, 3))
+        || (matches!(y, 1972 | 1976 | 1980) && day == nth_weekday(y, 11, 0, 1) + 1)
         || day == nth_weekday(y, 2, 0, 3)
         || day == easter_sunday(y) - 2
         || day == last_weekday(y, 5, 0)
@@ -205,10 +235,27 @@ fn nyse_trading_day(day: i64) -> bool {
     weekday_of_day(day) < 5 && !nyse_holiday(day)
 }
 
+/// Sessions that ended at 13:00 outside the yearly rules, as `YYYYMMDD`, sorted.
+const NYSE_ONE_OFF_EARLY_CLOSES: [u32; 3] = [19971226, 19991231, 20031226];
+
+/// The 13:00 closes since 1993. Independence Day's changed twice: a Wednesday 3 July was a full
+/// session until 2012 while a Friday 5 July closed early from 1995 to 2012; since 2013 it is 3 July
+/// whatever the weekday. Years before 1993 (a 14:00 early close) are not modelled.
 fn nyse_early_close(day: i64) -> bool {
     let (y, m, d) = civil_from_days(day);
-    nyse_trading_day(day)
-        && ((m == 7 && d == 3) || (m == 12 && d == 24) || day == nth_weekday(y, 11, 3, 4) + 1)
+    if y < 1993 || !nyse_trading_day(day) {
+        return false;
+    }
+    let weekday = weekday_of_day(day);
+    let july_3 = m == 7 && d == 3 && (y >= 2013 || (y >= 1995 && weekday != 2));
+    let july_5 = m == 7 && d == 5 && weekday == 4 && (1995..=2012).contains(&y);
+    july_3
+        || july_5
+        || (m == 12 && d == 24)
+        || day == nth_weekday(y, 11, 3, 4) + 1
+        || NYSE_ONE_OFF_EARLY_CLOSES
+            .binary_search(&(y as u32 * 10_000 + m * 100 + d))
+            .is_ok()
 }
 
 #[cfg(test)]
@@ -290,6 +337,89 @@ mod tests {
     }
 
     #[test]
+    fn holidays_follow_the_year_they_began_and_ended() {
+        // Martin Luther King Jr. Day closes the exchange only since 1998.
+        assert!(nyse_trading_day(days_from_civil(1997, 1, 20)));
+        assert!(!nyse_trading_day(days_from_civil(1998, 1, 19)));
+        // Presidential Election Day closed it until 1980, and no longer in 1984.
+        assert!(!nyse_trading_day(days_from_civil(1976, 11, 2)));
+        assert!(!nyse_trading_day(days_from_civil(1980, 11, 4)));
+        assert!(nyse_trading_day(days_from_civil(1978, 11, 7)));
+        assert!(nyse_trading_day(days_from_civil(1984, 11, 6)));
+    }
+
+    #[test]
+    fn early_closes_follow_the_exchange_rules() {
+        let c = Calendar::UsEquity;
+        let m5 = Timeframe::M5;
+        // 13:00-16:00 EDT is 17:00-20:00 UTC in July; 14:00 EDT is 18:00 UTC.
+        let after_early_close = |y, m, d| c.expects_bar(at(y, m, d, 18, 0), m5);
+        // Friday 5 July closed at 13:00 from 1995 to 2012 ...
+        assert!(!after_early_close(2002, 7, 5));
+        assert!(after_early_close(2012, 7, 5)); // a Thursday: full session
+        // ... but not in 2013, when the Wednesday before closed early instead.
+        assert!(after_early_close(2013, 7, 5));
+        assert!(!after_early_close(2013, 7, 3));
+        // Before 2013 a Wednesday 3 July was a full session; Monday, Tuesday, Thursday were short.
+        assert!(after_early_close(2002, 7, 3));
+        assert!(!after_early_close(2007, 7, 3)); // Tuesday
+        assert!(!after_early_close(2008, 7, 3)); // Thursday
+        assert!(!after_early_close(2023, 7, 3)); // Monday
+        // One-off early closes at 13:00 EST (18:00 UTC).
+        for (y, m, d) in [(1997, 12, 26), (1999, 12, 31), (2003, 12, 26)] {
+            assert!(
+                c.expects_bar(at(y, m, d, 17, 55), m5),
+                "{y}-{m}-{d} before 13:00"
+            );
+            assert!(
+                !c.expects_bar(at(y, m, d, 18, 0), m5),
+                "{y}-{m}-{d} after 13:00"
+            );
+        }
+        // The Friday after Christmas 2008 was a full session.
+        assert!(c.expects_bar(at(2008, 12, 26, 18, 0), m5));
+    }
+
+    #[test]
+    fn one_off_closures_are_closed_not_gaps() {
+        let c = Calendar::UsEquity;
+        let closed = [
+            (2001, 9, 11),
+            (2001, 9, 12),
+            (2001, 9, 13),
+            (2001, 9, 14),
+            (2004, 6, 11),
+            (2007, 1, 2),
+            (2012, 10, 29),
+            (2012, 10, 30),
+            (2018, 12, 5),
+            (2025, 1, 9),
+        ];
+        for (y, m, d) in closed {
+            assert!(
+                !c.expects_bar(at(y, m, d, 0, 0), Timeframe::D1),
+                "{y}-{m}-{d} daily"
+            );
+            // 15:00 UTC is mid-session in New York in either season.
+            assert!(
+                !c.expects_bar(at(y, m, d, 15, 0), Timeframe::M5),
+                "{y}-{m}-{d} 5m"
+            );
+        }
+        // The sessions on either side still trade.
+        for (y, m, d) in [(2001, 9, 10), (2001, 9, 17), (2012, 10, 26), (2012, 10, 31)] {
+            assert!(
+                c.expects_bar(at(y, m, d, 0, 0), Timeframe::D1),
+                "{y}-{m}-{d} daily"
+            );
+            assert!(
+                c.expects_bar(at(y, m, d, 15, 0), Timeframe::M5),
+                "{y}-{m}-{d} 5m"
+            );
+        }
+    }
+
+    #[test]
     fn dst_boundaries() {
         // 2025: DST from 9 March 07:00 UTC to 2 November 06:00 UTC.
         assert_eq!(new_york_offset_ms(at(2025, 3, 9, 6, 59)), -5 * HOUR_MS);
@@ -299,5 +429,33 @@ mod tests {
         // 2005, the old rules: first Sunday of April, last Sunday of October.
         assert_eq!(new_york_offset_ms(at(2005, 4, 3, 7, 0)), -4 * HOUR_MS);
         assert_eq!(new_york_offset_ms(at(2005, 10, 30, 6, 0)), -5 * HOUR_MS);
+    }
+
+    #[test]
+    fn calendar_names_and_weekly_bars() {
+        assert_eq!(Calendar::Continuous.as_str(), "continuous");
+        assert_eq!(Calendar::Forex.as_str(), "forex_24x5");
+        assert_eq!(Calendar::UsEquity.as_str(), "us_equity");
+        assert_eq!(Calendar::for_symbol("ETH-USD"), Calendar::Continuous);
+        assert_eq!(Calendar::for_symbol("ADAUSDT"), Calendar::Continuous);
+        // Weekly bars are expected every week, even one starting on a holiday.
+        for c in [Calendar::Continuous, Calendar::Forex, Calendar::UsEquity] {
+            assert!(c.expects_bar(at(2025, 12, 22, 0, 0), Timeframe::W1));
+        }
+        // Crypto never closes: Christmas Day, a Sunday night.
+        assert!(Calendar::Continuous.expects_bar(at(2025, 12, 25, 3, 0), Timeframe::M1));
+    }
+
+    #[test]
+    fn december_holidays_use_the_next_year_boundary() {
+        // Memorial Day is the last Monday of May; the last Monday of December needs next January.
+        assert_eq!(last_weekday(2025, 5, 0), days_from_civil(2025, 5, 26));
+        assert_eq!(last_weekday(2025, 12, 0), days_from_civil(2025, 12, 29));
+        // Early closes before 1993 (14:00) are not modelled: 24 December 1992 has a full session.
+        assert!(!nyse_early_close(days_from_civil(1992, 12, 24)));
+        assert!(nyse_early_close(days_from_civil(1996, 12, 24))); // a Tuesday
+        // A holiday is never an early close, even on an early-close date (3 July 2026 is the
+        // observed Independence Day).
+        assert!(!nyse_early_close(days_from_civil(2026, 7, 3)));
     }
 }

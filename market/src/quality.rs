@@ -351,7 +351,7 @@ pub fn fixed_in_place(changes: &[Change]) -> usize {
 mod tests {
     use super::*;
     use crate::bars::tests::bar;
-    use crate::time::{HOUR_MS, ms_from_civil};
+    use crate::time::{HOUR_MS, MINUTE_MS, ms_from_civil};
     use proptest::prelude::*;
 
     fn kinds(r: &Report) -> Vec<IssueKind> {
@@ -419,8 +419,9 @@ mod tests {
         assert_eq!(r.issues[0].missing, 49);
         assert_eq!(r.issues[0].ts, wed + HOUR_MS);
         // US stock: 16:00 EST close to next 09:30 open is no gap; a missing 10:00 bar is.
-        let close = ms_from_civil(2025, 1, 8, 20, 55, 0, 0);
-        // 9 January 2025 (a national day of mourning) is a one-off closure the calendar does not know.
+        // Wednesday 8 January is missing (78 five-minute bars); Thursday 9 January 2025 (a national
+        // day of mourning) was closed, so it adds nothing to the gap.
+        let close = ms_from_civil(2025, 1, 7, 20, 55, 0, 0);
         let open = ms_from_civil(2025, 1, 10, 14, 30, 0, 0);
         let r = check(
             &Bars::from_bars([bar(close, 10.0), bar(open, 10.0)]),
@@ -463,6 +464,68 @@ mod tests {
         assert!(summary.contains(&(Action::Set, Field::Volume, 1)));
         assert!(summary.contains(&(Action::Dropped, Field::Row, 3)));
         assert!(check(&fixed, Timeframe::H1, Calendar::Continuous).is_clean());
+    }
+
+    #[test]
+    fn high_below_low_is_its_own_issue_and_repair_spans_all_four_prices() {
+        let t = ms_from_civil(2025, 1, 6, 0, 0, 0, 0);
+        let mut inverted = bar(t, 10.0);
+        inverted.high = 9.0;
+        inverted.low = 11.0;
+        let bars = Bars::from_bars([inverted]);
+        let r = check(&bars, Timeframe::H1, Calendar::Continuous);
+        assert!(kinds(&r).contains(&IssueKind::HighBelowLow), "{r:?}");
+        assert_eq!(r.counts()["high_below_low"], 1);
+        let detail = &r
+            .issues
+            .iter()
+            .find(|i| i.kind == IssueKind::HighBelowLow)
+            .unwrap()
+            .detail;
+        assert_eq!(detail, "high 9 < low 11");
+        // The repair sets high and low to the extremes of the bar's four prices: two fields set.
+        let (fixed, changes) = repair(&bars);
+        assert_eq!(fixed_in_place(&changes), 2);
+        assert_eq!((fixed.high()[0], fixed.low()[0]), (11.0, 9.0));
+        let named: Vec<(&str, &str)> = changes
+            .iter()
+            .map(|c| (c.action.as_str(), c.field.as_str()))
+            .collect();
+        assert_eq!(named, vec![("set", "high"), ("set", "low")]);
+        assert!(check(&fixed, Timeframe::H1, Calendar::Continuous).is_clean());
+    }
+
+    #[test]
+    fn change_and_gap_names_are_the_documented_ones() {
+        assert_eq!(IssueKind::Gap.as_str(), "gap");
+        assert_eq!(Field::Row.as_str(), "row");
+        assert_eq!(Field::Volume.as_str(), "volume");
+        assert_eq!(Action::Moved.as_str(), "moved");
+        assert_eq!(Action::Dropped.as_str(), "dropped");
+        let r = check(
+            &Bars::from_bars([bar(0, 10.0), bar(3 * HOUR_MS, 10.0)]),
+            Timeframe::H1,
+            Calendar::Continuous,
+        );
+        assert_eq!(r.counts()["gap"], 1);
+        assert_eq!(
+            r.issues[0].detail,
+            "2 expected 1h bars missing between 1970-01-01T00:00:00Z and 1970-01-01T03:00:00Z"
+        );
+    }
+
+    #[test]
+    fn a_huge_gap_is_counted_up_to_the_scan_cap() {
+        // Ten years of 1m bars missing: the scan stops at MAX_GAP_SCAN slots and says so.
+        let end = 10 * 365 * 24 * 60 * MINUTE_MS;
+        let r = check(
+            &Bars::from_bars([bar(0, 10.0), bar(end, 10.0)]),
+            Timeframe::M1,
+            Calendar::Continuous,
+        );
+        assert_eq!(kinds(&r), vec![IssueKind::Gap]);
+        assert_eq!(r.issues[0].missing, MAX_GAP_SCAN as u64);
+        assert!(r.issues[0].detail.ends_with(" (at least; scan capped)"));
     }
 
     fn messy() -> impl Strategy<Value = Bars> {

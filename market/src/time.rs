@@ -288,4 +288,33 @@ mod tests {
             prop_assert_eq!(days_from_civil(y, m, d), day);
         }
     }
+
+    #[test]
+    fn each_malformed_part_has_its_reason() {
+        let reason = |text: &str| parse(text).unwrap_err().0;
+        assert!(reason("2025-05-22 8").contains("expected HH:MM"));
+        assert!(reason("2025-05-22 08:00:00.").contains("no digits after the decimal point"));
+        assert!(reason("2025-05-22 08:00+24:00").contains("offset out of range"));
+        assert!(reason("2025-05-22 08:00+05:60").contains("offset out of range"));
+        assert!(reason("2025-05-22 08:00 GMT").contains("unexpected text after the time"));
+        assert!(reason("2025-05-2x").contains("day is not 2 digits"));
+        assert!(reason("20x5-05-22").contains("year is not 4 digits"));
+        // The offset is reported with the instant it shifted.
+        let (i, off) = parse("2025-05-22T08:00:00.1234-0130").unwrap();
+        assert_eq!(off, Some(-(HOUR_MS + 30 * MINUTE_MS)));
+        assert_eq!(i.ms(), ms_from_civil(2025, 5, 22, 9, 30, 0, 123));
+    }
+
+    #[test]
+    fn formats_keep_milliseconds_only_when_present() {
+        let t = ms_from_civil(2024, 2, 29, 23, 59, 58, 0);
+        assert_eq!(format_ms(t), "2024-02-29 23:59:58+00:00");
+        assert_eq!(format_ms(t + 7), "2024-02-29 23:59:58.007+00:00");
+        assert_eq!(format_iso(t), "2024-02-29T23:59:58Z");
+        // Before 1970 the day still rounds towards the past.
+        assert_eq!(format_ms(-1), "1969-12-31 23:59:59.999+00:00");
+        assert_eq!(days_in_month(1900, 2), 28);
+        assert_eq!(days_in_month(2000, 2), 29);
+        assert_eq!(days_in_month(2025, 4), 30);
+    }
 }

@@ -157,4 +157,9 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn names_lists_every_timeframe_for_hints() {
+        assert_eq!(Timeframe::names(), "1m, 5m, 15m, 30m, 1h, 4h, 1d, 1w");
+    }
 }

@@ -98,4 +98,12 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn gather_picks_rows_and_leaves_nan_where_none() {
+        let col = [10.0, 11.0, 12.0];
+        let got = gather(&col, &[None, Some(2), Some(0), Some(0)]);
+        assert!(got[0].is_nan());
+        assert_eq!(got[1..], [12.0, 10.0, 10.0]);
+    }
 }

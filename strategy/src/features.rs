@@ -264,4 +264,38 @@ mod tests {
             Err(FeatureError::MissingTimeframe(Timeframe::H4))
         );
     }
+
+    #[test]
+    fn two_outputs_of_one_indicator_share_one_computation() {
+        let s = load("name: x\nindicators: [{name: macd}]\nfuzzy_sets: {macd: {up: {type: gaussian, parameters: [1, 1]}}, macd.signal: {up: {type: gaussian, parameters: [1, 1]}}}\nmodel: {features: {lookback_periods: 0}}\n").unwrap();
+        let b = series(Timeframe::H1, 120);
+        let m = build(&s, &[(Timeframe::H1, &b)]).unwrap();
+        assert_eq!(m.names, ["macd_up", "macd.signal_up"]);
+        // Each column is the membership of the indicator output it names.
+        for (name, (_, own)) in m.names.iter().zip(fuzzy_columns(&s, &b)) {
+            let col = m.column(name).unwrap();
+            for (got, want) in col.iter().zip(&own) {
+                let want = *want as f32;
+                assert!(
+                    (got.is_nan() && want.is_nan()) || got.to_bits() == want.to_bits(),
+                    "{name}: {got} vs {want}"
+                );
+            }
+        }
+        assert_eq!(m.column("nope"), None);
+    }
+
+    #[test]
+    fn unsorted_bars_are_refused() {
+        let s = load("name: x\nindicators: [{name: rsi}]\nfuzzy_sets: {rsi: {low: [0, 0, 30]}}\n")
+            .unwrap();
+        let b = series(Timeframe::H1, 30);
+        let reversed = b.take(&(0..b.len()).rev().collect::<Vec<_>>());
+        let err = build(&s, &[(Timeframe::H1, &reversed)]).unwrap_err();
+        assert_eq!(err, FeatureError::NotNormal(Timeframe::H1));
+        assert_eq!(
+            err.to_string(),
+            "the 1h bars are not in strictly increasing time order"
+        );
+    }
 }

@@ -439,4 +439,62 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn kinds_and_display_name_the_parameters() {
+        let trap = Membership::new("trapezoidal", &[0.0, 1.0, 2.0, 3.0]).unwrap();
+        let gauss = Membership::new("gaussian", &[0.5, 0.25]).unwrap();
+        assert_eq!(tri(0.0, 20.0, 35.0).kind(), "triangular");
+        assert_eq!(trap.kind(), "trapezoidal");
+        assert_eq!(gauss.kind(), "gaussian");
+        assert_eq!(tri(0.0, 20.0, 35.0).to_string(), "triangular [0, 20, 35]");
+        assert_eq!(trap.to_string(), "trapezoidal [0, 1, 2, 3]");
+        assert_eq!(gauss.to_string(), "gaussian [0.5, 0.25]");
+        // Every kind the file format names builds from its own name.
+        for kind in Membership::KINDS {
+            let n = match kind {
+                "gaussian" => 2,
+                "triangular" => 3,
+                _ => 4,
+            };
+            let p: Vec<f64> = (1..=n).map(f64::from).collect();
+            assert_eq!(Membership::new(kind, &p).unwrap().kind(), kind);
+        }
+    }
+
+    #[test]
+    fn a_rectangle_is_one_inside_and_zero_outside() {
+        // Both edges vertical: the branch-free f32 path's step-step case.
+        let rect = Membership::new("trapezoidal", &[1.0, 1.0, 2.0, 2.0]).unwrap();
+        let xs = [0.5, 1.0, 1.5, 2.0, 2.5, f64::NAN];
+        assert_eq!(rect.apply(&xs)[..5], [0.0, 1.0, 1.0, 1.0, 0.0]);
+        let f = rect.apply_f32(&xs);
+        assert_eq!(f[..5], [0.0, 1.0, 1.0, 1.0, 0.0]);
+        assert!(f[5].is_nan());
+    }
+
+    #[test]
+    fn portable_f32_path_matches_the_scalar_degrees() {
+        // The AVX2 path runs wherever the CPU has it; the portable one must agree with `degree`.
+        let xs: Vec<f64> = (-40..=140)
+            .map(|i| f64::from(i) * 0.75)
+            .chain([f64::NAN])
+            .collect();
+        for m in [
+            tri(0.0, 20.0, 35.0),
+            tri(0.0, 0.0, 10.0),
+            Membership::new("trapezoidal", &[10.0, 20.0, 60.0, 60.0]).unwrap(),
+            Membership::new("gaussian", &[50.0, 12.5]).unwrap(),
+        ] {
+            let mut out = vec![0f32; xs.len()];
+            degrees_f32::<false>(&m, &xs, &mut out);
+            for (x, got) in xs.iter().zip(&out) {
+                let want = m.degree(*x) as f32;
+                assert!(
+                    (want.is_nan() && got.is_nan()) || (want - got).abs() <= 1e-6,
+                    "{m} at {x}: {got} vs {want}"
+                );
+            }
+        }
+    }
 }

@@ -194,4 +194,26 @@ mod tests {
         );
         assert_eq!(forward_return(&c, 10, 0.01), vec![None; 5]);
     }
+
+    #[test]
+    fn class_names_are_the_predecessors() {
+        assert_eq!(
+            [Buy.as_str(), Hold.as_str(), Sell.as_str()],
+            ["BUY", "HOLD", "SELL"]
+        );
+        assert_eq!([Buy as u8, Hold as u8, Sell as u8], [0, 1, 2]);
+    }
+
+    #[test]
+    fn forward_return_config_labels_by_the_return_ahead() {
+        let close = [100.0, 101.0, 100.5, 0.0, 99.0];
+        let got = LabelConfig::ForwardReturn {
+            periods: 1,
+            threshold: 0.004,
+        }
+        .apply(&close);
+        // +1 %, -0.5 %, -100 %, then an infinite return from a zero close, then no future.
+        assert_eq!(got, [Some(Buy), Some(Sell), Some(Sell), None, None]);
+        assert!(zigzag_pivots(&[], 0.03).is_empty());
+    }
 }

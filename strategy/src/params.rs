@@ -44,3 +44,30 @@ impl fmt::Display for ParamValue {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_text_and_flags_convert_as_documented() {
+        assert_eq!(ParamValue::Int(14).as_f64(), Some(14.0));
+        assert_eq!(ParamValue::Float(0.5).as_f64(), Some(0.5));
+        assert_eq!(ParamValue::Text(" 2.5 ".into()).as_f64(), Some(2.5));
+        assert_eq!(ParamValue::Text("close".into()).as_f64(), None);
+        assert_eq!(ParamValue::Bool(true).as_f64(), None);
+        assert_eq!(ParamValue::Text("close".into()).as_text(), Some("close"));
+        assert_eq!(ParamValue::Int(1).as_text(), None);
+        // Text is quoted in messages so that "14" and 14 are told apart.
+        let shown: Vec<String> = [
+            ParamValue::Bool(false),
+            ParamValue::Int(-3),
+            ParamValue::Float(0.25),
+            ParamValue::Text("14".into()),
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(shown, ["false", "-3", "0.25", "\"14\""]);
+    }
+}

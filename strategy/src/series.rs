@@ -645,4 +645,52 @@ mod tests {
         assert!(same(&shift(&[1.0, 2.0, 3.0], 1), &[f64::NAN, 1.0, 2.0]));
         assert!(same(&shift(&[1.0], 3), &[f64::NAN]));
     }
+
+    #[test]
+    fn a_window_of_zero_defines_nothing() {
+        let x = [1.0, 2.0, 3.0];
+        let all_nan = |v: &[f64]| v.len() == 3 && v.iter().all(|y| y.is_nan());
+        assert!(all_nan(&sma(&x, 0)));
+        assert!(all_nan(&ema_seeded(&x, 0, 0.5)));
+        let (mean, sd) = rolling_mean_std(&x, 0);
+        assert!(all_nan(&mean) && all_nan(&sd));
+        assert!(all_nan(&rolling_max(&x, 0)));
+        assert!(all_nan(&rolling_min(&x, 0)));
+        let mut out = Vec::new();
+        RollingSum::new(0).extend(x, &mut out, |v| v);
+        assert!(all_nan(&out));
+    }
+
+    proptest::proptest! {
+        /// Every path of the rolling extremes (chunked scan, NaN-aware short windows, the deque
+        /// for long ones) is the naive window scan, NaN wherever the window touches one.
+        #[test]
+        fn rolling_extremes_are_the_naive_scan(
+            x in proptest::collection::vec(
+                proptest::prop_oneof![8 => -1e3f64..1e3, 1 => proptest::strategy::Just(f64::NAN)],
+                0..200,
+            ),
+            n in 1usize..80,
+        ) {
+            let naive = |max: bool| -> Vec<f64> {
+                (0..x.len())
+                    .map(|i| {
+                        if i + 1 < n {
+                            return f64::NAN;
+                        }
+                        let w = &x[i + 1 - n..=i];
+                        if w.iter().any(|v| v.is_nan()) {
+                            f64::NAN
+                        } else if max {
+                            w.iter().cloned().fold(f64::MIN, f64::max)
+                        } else {
+                            w.iter().cloned().fold(f64::MAX, f64::min)
+                        }
+                    })
+                    .collect()
+            };
+            proptest::prop_assert!(same(&rolling_max(&x, n), &naive(true)), "max n={}", n);
+            proptest::prop_assert!(same(&rolling_min(&x, n), &naive(false)), "min n={}", n);
+        }
+    }
 }

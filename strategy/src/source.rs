@@ -92,3 +92,48 @@ impl FromStr for Source {
             .ok_or_else(|| format!("unknown source {s:?} (expected one of {})", Source::names()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_source_reads_its_column_or_blend() {
+        let (open, high, low, close, volume) =
+            ([1.0, 2.0], [4.0, 6.0], [0.0, 1.0], [3.0, 5.0], [7.0, 8.0]);
+        let inp = Inputs {
+            open: &open,
+            high: &high,
+            low: &low,
+            close: &close,
+            volume: &volume,
+        };
+        let col = |s: Source| s.column(&inp).into_owned();
+        assert_eq!(col(Source::Open), open);
+        assert_eq!(col(Source::High), high);
+        assert_eq!(col(Source::Low), low);
+        assert_eq!(col(Source::Close), close);
+        assert_eq!(col(Source::Volume), volume);
+        assert_eq!(col(Source::Hl2), [2.0, 3.5]);
+        assert_eq!(col(Source::Hlc3), [7.0 / 3.0, 4.0]);
+        assert_eq!(col(Source::Ohlc4), [2.0, 3.5]);
+        // Plain columns are borrowed, not copied.
+        assert!(matches!(Source::Close.column(&inp), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn names_parse_back_case_insensitively() {
+        for s in Source::ALL {
+            assert_eq!(s.to_string().parse::<Source>(), Ok(s));
+            assert_eq!(
+                format!(" {} ", s.as_str().to_uppercase()).parse::<Source>(),
+                Ok(s)
+            );
+        }
+        assert_eq!(Source::default(), Source::Close);
+        assert_eq!(
+            "mid".parse::<Source>(),
+            Err("unknown source \"mid\" (expected one of open, high, low, close, volume, hl2, hlc3, ohlc4)".into())
+        );
+    }
+}

@@ -39,7 +39,7 @@ fn series(days: i64, step: i64, seed: f64) -> Series {
 }
 
 fn iso(secs: i64) -> String {
-    let (y, m, d) = ktrdr_fakegw::bars::civil_from_days(secs.div_euclid(DAY));
+    let (y, m, d) = ktrdr_market::time::civil_from_days(secs.div_euclid(DAY));
     let r = secs.rem_euclid(DAY);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",

@@ -37,7 +37,7 @@ fn sine_csv(dir: &Path, n: usize) -> PathBuf {
         let (o, c) = (p(i as f64 - 1.0), p(i as f64));
         let secs = t0 + i as i64 * 3600;
         let (d, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, day) = civil(d);
+        let (y, m, day) = ktrdr_market::time::civil_from_days(d);
         s.push_str(&format!(
             "{y:04}-{m:02}-{day:02} {:02}:00:00+00:00,{o:.6},{:.6},{:.6},{c:.6},1000\n",
             rem / 3600,
@@ -48,19 +48,6 @@ fn sine_csv(dir: &Path, n: usize) -> PathBuf {
     let path = dir.join("SINE_1h.csv");
     std::fs::write(&path, s).unwrap();
     path
-}
-
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-fn civil(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 fn write_strategy(d: &Daemon, name: &str, text: &str) -> String {

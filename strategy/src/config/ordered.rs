@@ -51,3 +51,28 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
         d.deserialize_map(V2(PhantomData))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_written_order_and_finds_by_key() {
+        let m: OrderedMap<i64> = serde_saphyr::from_str("zeta: 1\nalpha: 2\nmid: 3\n").unwrap();
+        assert_eq!(
+            m.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["zeta", "alpha", "mid"]
+        );
+        assert_eq!(m.get("alpha"), Some(&2));
+        assert_eq!(m.get("beta"), None);
+        assert_eq!(m.len(), 3);
+        assert!(!m.is_empty());
+        assert!(OrderedMap::<i64>::default().is_empty());
+    }
+
+    #[test]
+    fn a_list_where_a_mapping_belongs_is_an_error() {
+        let err = serde_saphyr::from_str::<OrderedMap<i64>>("[1, 2]").unwrap_err();
+        assert!(err.to_string().contains("expected mapping"), "{err}");
+    }
+}

@@ -186,3 +186,212 @@ fn syntax_errors_are_not_panics() {
     assert!(matches!(load("indicators: 5"), Err(LoadError::Syntax(_))));
     assert!(matches!(load(""), Err(LoadError::Syntax(_))));
 }
+
+/// A valid file with the top-level entries in `lines` (one per line) replacing its own: each case
+/// below breaks exactly one rule.
+fn with(lines: &str) -> String {
+    let mut file: Vec<String> = [
+        "name: x",
+        "training_data: {timeframes: {list: [1h]}}",
+        "indicators: [{name: rsi}]",
+        "fuzzy_sets: {rsi: {low: [0, 0, 30]}}",
+        "model: {}",
+        "decisions: {}",
+        "training: {}",
+    ]
+    .map(String::from)
+    .to_vec();
+    for line in lines.lines() {
+        let key = format!("{}:", line.split(':').next().unwrap_or(""));
+        match file.iter_mut().find(|l| l.starts_with(&key)) {
+            Some(l) => *l = line.to_string(),
+            None => file.push(line.to_string()),
+        }
+    }
+    file.join("\n")
+}
+
+#[test]
+fn each_rule_reports_its_own_path_and_reason() {
+    let cases = [
+        ("name: '  '", "name", "must not be empty"),
+        (
+            "indicators: [{name: rsi}, {name: rsi, period: 14}]",
+            "indicators[1]",
+            "computes rsi_14 again (as indicators[0] does)",
+        ),
+        (
+            "indicators: [{name: rsi, feature_id: a}, {name: atr, feature_id: a}]",
+            "indicators[1].feature_id",
+            "\"a\" is already the id of indicators[0]",
+        ),
+        (
+            "fuzzy_sets: {rsi.nope: {low: [0, 0, 30]}}",
+            "fuzzy_sets.rsi.nope",
+            "rsi has no output \"nope\"",
+        ),
+        (
+            "fuzzy_sets: {stoch: {low: [0, 0, 30]}}",
+            "fuzzy_sets.stoch",
+            "no indicator \"stoch\" is declared (declared: rsi)",
+        ),
+        (
+            "fuzzy_sets: {rsi: {}}",
+            "fuzzy_sets.rsi",
+            "declares no sets",
+        ),
+        (
+            "fuzzy_sets: {}",
+            "fuzzy_sets",
+            "no fuzzy sets: the model would have no features",
+        ),
+        (
+            "training_data: {timeframes: {list: [1h, 1h]}}",
+            "training_data.timeframes.list[1]",
+            "1h is listed twice",
+        ),
+        (
+            "training_data: {timeframes: {list: [1h], base_timeframe: 4h}}",
+            "training_data.timeframes.base_timeframe",
+            "4h is not in the list",
+        ),
+        (
+            "training_data: {timeframes: {list: [1h], base_timeframe: 7h}}",
+            "training_data.timeframes.base_timeframe",
+            "unknown timeframe \"7h\"",
+        ),
+        (
+            "training_data: {timeframes: {timeframe: 2d}}",
+            "training_data.timeframes.timeframe",
+            "unknown timeframe \"2d\" (known: 1m, 5m",
+        ),
+        (
+            "training_data: {timeframes: {mode: both, list: [1h]}}",
+            "training_data.timeframes.mode",
+            "must be single_timeframe or multi_timeframe",
+        ),
+        (
+            "training_data: {timeframes: {mode: single_timeframe, list: [1h, 4h]}}",
+            "training_data.timeframes.list",
+            "single_timeframe mode lists several timeframes",
+        ),
+        (
+            "training_data: {history_required: -1}",
+            "training_data.history_required",
+            "must not be negative",
+        ),
+        (
+            "model: {architecture: {hidden_layers: [8, 0]}}",
+            "model.architecture.hidden_layers[1]",
+            "must be at least 1",
+        ),
+        (
+            "model: {architecture: {dropout: 1.0}}",
+            "model.architecture.dropout",
+            "must be in [0, 1)",
+        ),
+        (
+            "model: {training: {learning_rate: 0}}",
+            "model.training.learning_rate",
+            "must be greater than 0",
+        ),
+        (
+            "model: {training: {batch_size: 0}}",
+            "model.training.batch_size",
+            "must be at least 1",
+        ),
+        (
+            "model: {training: {early_stopping: {patience: -1}}}",
+            "model.training.early_stopping.patience",
+            "must not be negative",
+        ),
+        (
+            "decisions: {filters: {min_signal_separation: -2}}",
+            "decisions.filters.min_signal_separation",
+            "must not be negative",
+        ),
+        (
+            "training: {labels: {source: zigzag, zigzag_threshold: 1.5}}",
+            "training.labels.zigzag_threshold",
+            "must be in (0, 1)",
+        ),
+        (
+            "training: {labels: {source: forward_return, forward_periods: 0}}",
+            "training.labels.forward_periods",
+            "must be at least 1",
+        ),
+        (
+            "training: {labels: {source: forward_return, forward_periods: 3, return_threshold: -0.1}}",
+            "training.labels.return_threshold",
+            "must not be negative",
+        ),
+        (
+            "training: {data_split: {train: 0, validation: 0.5, test: 0.5}}",
+            "training.data_split.train",
+            "must be greater than 0",
+        ),
+        (
+            "training: {data_split: {train: 1.5, validation: -0.25, test: -0.25}}",
+            "training.data_split.validation",
+            "must be in [0, 1]",
+        ),
+    ];
+    for (line, path, reason) in cases {
+        let r = invalid(&with(line));
+        assert!(
+            r.errors
+                .iter()
+                .any(|e| e.path == path && e.message.contains(reason)),
+            "{line}: want {path}: {reason}; got\n{r}"
+        );
+    }
+}
+
+#[test]
+fn two_keys_naming_one_column_are_refused() {
+    // Columns are `{key}_{set}`, so key `a` with set `b_c` and key `a_b` with set `c` collide.
+    let r = invalid(&with(
+        "indicators: [{name: rsi, feature_id: a}, {name: atr, feature_id: a_b}]\nfuzzy_sets: {a: {b_c: [0, 0, 30]}, a_b: {c: [0, 0, 1]}}",
+    ));
+    assert_eq!(paths(&r), ["fuzzy_sets.a_b.c"], "{r}");
+    assert_eq!(r.errors[0].message, "column a_b_c is produced twice");
+}
+
+#[test]
+fn forward_return_labels_and_single_timeframe_load() {
+    let s = load(&with(
+        "training: {labels: {source: forward_return, forward_periods: 4, return_threshold: 0.002}}",
+    ))
+    .unwrap();
+    assert_eq!(
+        s.labels,
+        crate::labels::LabelConfig::ForwardReturn {
+            periods: 4,
+            threshold: 0.002
+        }
+    );
+    let s = load(&with(
+        "training_data: {timeframes: {mode: single_timeframe, timeframe: 4h}}",
+    ))
+    .unwrap();
+    assert_eq!(s.timeframes, [ktrdr_market::Timeframe::H4]);
+}
+
+#[test]
+fn reports_print_errors_then_warnings_with_paths() {
+    let err = load(&with(
+        "indicators: [{name: rsi}, {name: atr}, {name: rsi, period: 14}]",
+    ))
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "the strategy has 2 error(s):\nerror: indicators[2]: computes rsi_14 again"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nwarning: indicators[1]: atr_14 is computed but no fuzzy set uses it\n"),
+        "{text}"
+    );
+}

@@ -311,3 +311,65 @@ fn streamed_stochastic_equals_the_column_form() {
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(got), bits(&want));
 }
+
+#[test]
+fn source_and_parameter_type_problems_name_the_parameter() {
+    let text = |k: &str, v: &str| (k.to_string(), ParamValue::Text(v.into()));
+    let bad_source = Indicator::new("sma", &[text("source", "median")]).unwrap_err();
+    assert_eq!(bad_source[0].param.as_deref(), Some("source"));
+    assert!(
+        bad_source[0]
+            .message
+            .starts_with("unknown source \"median\" (expected one of open, high"),
+        "{bad_source:?}"
+    );
+    let numeric_source =
+        Indicator::new("sma", &[("source".into(), ParamValue::Int(3))]).unwrap_err();
+    assert_eq!(
+        numeric_source[0].message,
+        "source must be one of open, high, low, close, volume, hl2, hlc3, ohlc4, got 3"
+    );
+    let not_a_number =
+        Indicator::new("rsi", &[("period".into(), ParamValue::Bool(true))]).unwrap_err();
+    assert_eq!(not_a_number[0].message, "period must be a number, got true");
+    // obv takes no source: the key is an unknown parameter there.
+    let no_source = Indicator::new("obv", &[text("source", "open")]).unwrap_err();
+    assert!(
+        no_source[0]
+            .message
+            .contains("obv has no parameter \"source\""),
+        "{no_source:?}"
+    );
+    // psar's cross-parameter rule.
+    let psar = Indicator::new(
+        "psar",
+        &[
+            ("step".into(), ParamValue::Float(0.5)),
+            ("max_step".into(), ParamValue::Float(0.2)),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(psar[0].param.as_deref(), Some("step"));
+    assert_eq!(psar[0].message, "step (0.5) must not exceed max_step (0.2)");
+}
+
+#[test]
+fn resolved_parameters_include_defaults_and_the_source() {
+    let given = [
+        ("period".to_string(), ParamValue::Int(10)),
+        ("source".to_string(), ParamValue::Text("HLC3".into())),
+    ];
+    let ind = Indicator::new("sma", &given).unwrap();
+    assert_eq!(ind.params(), [("period", 10.0)]);
+    assert_eq!(ind.source(), Source::Hlc3);
+    assert_eq!(
+        defaults("bbands").params(),
+        [("period", 20.0), ("multiplier", 2.0)]
+    );
+    assert_eq!(registry::ParamKind::Period.as_str(), "period");
+    assert_eq!(registry::ParamKind::Positive.as_str(), "positive");
+    let (empty, some) = (bars(0), bars(5));
+    assert!(Inputs::from_bars(&empty).is_empty());
+    let inp = Inputs::from_bars(&some);
+    assert_eq!((inp.len(), inp.is_empty()), (5, false));
+}
