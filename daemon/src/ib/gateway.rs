@@ -12,7 +12,7 @@
 
 use super::contract::Spec;
 use super::segments::{self, Segment};
-use crate::config::{IbConfig, IbMode};
+use crate::config::{IbConfig, ServiceMode};
 use crate::time::now_ms;
 use ibapi::Client;
 use ibapi::contracts::Contract;
@@ -160,7 +160,7 @@ impl Gateway {
 
     /// The live client, connecting first if there is none and the backoff allows.
     pub async fn client(&self) -> Result<Arc<Client>, WireError> {
-        if let IbMode::HostService { url } = &self.cfg.mode {
+        if let ServiceMode::HostService { url } = &self.cfg.mode {
             return Err(WireError::unavailable(format!(
                 "IB host-service mode ({url}) is configured, but delegating to a host service is not built yet"
             ))

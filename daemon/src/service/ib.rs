@@ -2,26 +2,14 @@
 
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
-use crate::config::IbMode;
+use crate::config::{Section, ServiceMode};
 use crate::ib::Gateway;
 use crate::ib::host::Host;
-use ktrdr_protocol::model::{EnvVar, HealthStatus, IbStatusReport, ServiceHealth, ServiceInfo};
+use ktrdr_protocol::model::{HealthStatus, IbStatusReport, ServiceHealth, ServiceInfo};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-/// Every variable the IB configuration reads, for `ktrdrctl status`.
-const ENV: [&str; 8] = [
-    "IB_HOST",
-    "IB_PORT",
-    "IB_CLIENT_ID",
-    "USE_IB_HOST_SERVICE",
-    "IB_HOST_SERVICE_URL",
-    "KTRDR_IB_CONNECT_TIMEOUT_SECS",
-    "KTRDR_IB_REQUEST_TIMEOUT_SECS",
-    "KTRDR_IB_PACING_SCALE",
-];
 
 pub struct IbService {
     pub gateway: Arc<Gateway>,
@@ -34,9 +22,9 @@ impl IbService {
     pub fn new(gateway: Arc<Gateway>) -> Self {
         let cfg = gateway.config();
         let host = match &cfg.mode {
-            IbMode::InProcess => None,
+            ServiceMode::Local => None,
             // The URL was validated with the configuration.
-            IbMode::HostService { url } => {
+            ServiceMode::HostService { url } => {
                 Host::new(url, cfg.connect_timeout.max(cfg.request_timeout))
                     .map_err(|e| tracing::error!(error = %e, "IB host service URL"))
                     .ok()
@@ -53,8 +41,8 @@ impl IbService {
     fn mode(&self) -> (&'static str, String) {
         let cfg = self.gateway.config();
         match &cfg.mode {
-            IbMode::InProcess => ("in_process", cfg.address()),
-            IbMode::HostService { url } => ("host_service", url.clone()),
+            ServiceMode::Local => ("in_process", cfg.address()),
+            ServiceMode::HostService { url } => ("host_service", url.clone()),
         }
     }
 
@@ -106,7 +94,7 @@ impl Service for IbService {
         );
         settings.insert("pacing_scale".into(), cfg.pacing_scale.to_string());
         settings.insert("ibapi".into(), "5.5.0".into());
-        if let IbMode::HostService { .. } = cfg.mode {
+        if let ServiceMode::HostService { .. } = cfg.mode {
             settings.insert(
                 "host_service".into(),
                 "IB requests and loads are delegated to that ktrdrd; bars are copied into this daemon's store"
@@ -125,13 +113,7 @@ impl Service for IbService {
             } else {
                 endpoint
             }),
-            env: ENV
-                .iter()
-                .map(|n| EnvVar {
-                    name: n.to_string(),
-                    value: std::env::var(n).ok(),
-                })
-                .collect(),
+            env: Section::Ib.env(),
             settings,
         }
     }

@@ -4,21 +4,14 @@
 
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
-use crate::config::{TrainingConfig, TrainingMode};
+use crate::config::{Section, ServiceMode, TrainingConfig};
 use crate::training::host::TrainingHost;
-use ktrdr_protocol::model::{EnvVar, HealthStatus, ServiceHealth, ServiceInfo};
+use ktrdr_protocol::model::{HealthStatus, ServiceHealth, ServiceInfo};
 use ktrdr_train::ModelStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
-
-const ENV: [&str; 4] = [
-    "KTRDR_TRAINING_DEVICE",
-    "KTRDR_TORCH_THREADS",
-    "USE_TRAINING_HOST_SERVICE",
-    "TRAINING_HOST_SERVICE_URL",
-];
 
 #[derive(Default)]
 pub struct TrainingCounters {
@@ -43,9 +36,9 @@ impl TrainingService {
     pub fn new(store: Arc<ModelStore>, config: TrainingConfig) -> Self {
         let counters = Arc::new(TrainingCounters::default());
         let host = match &config.mode {
-            TrainingMode::Local => None,
+            ServiceMode::Local => None,
             // The URL was validated with the configuration.
-            TrainingMode::HostService { url } => TrainingHost::new(url, Duration::from_secs(10))
+            ServiceMode::HostService { url } => TrainingHost::new(url, Duration::from_secs(10))
                 .map_err(|e| tracing::error!(error = %e, "training host service URL"))
                 .ok()
                 .map(Arc::new),
@@ -78,8 +71,8 @@ impl Service for TrainingService {
         );
         settings.insert("models_dir".into(), self.store.root().display().to_string());
         let (mode, endpoint) = match &self.config.mode {
-            TrainingMode::Local => ("local", format!("dir:{}", self.store.root().display())),
-            TrainingMode::HostService { url } => {
+            ServiceMode::Local => ("local", format!("dir:{}", self.store.root().display())),
+            ServiceMode::HostService { url } => {
                 settings.insert(
                     "host_service".into(),
                     "trainings run on that ktrdrd (on its bars); models are copied into this store"
@@ -92,13 +85,7 @@ impl Service for TrainingService {
             name: self.name().into(),
             mode: mode.into(),
             endpoint: Some(endpoint),
-            env: ENV
-                .iter()
-                .map(|n| EnvVar {
-                    name: n.to_string(),
-                    value: std::env::var(n).ok(),
-                })
-                .collect(),
+            env: Section::Training.env(),
             settings,
         }
     }
@@ -106,7 +93,7 @@ impl Service for TrainingService {
     fn health(&self) -> BoxFuture<'_, ServiceHealth> {
         Box::pin(async move {
             let (status, detail) = match &self.config.mode {
-                TrainingMode::Local => (
+                ServiceMode::Local => (
                     HealthStatus::Ok,
                     format!(
                         "{}; default device {}",
@@ -114,7 +101,7 @@ impl Service for TrainingService {
                         self.config.device
                     ),
                 ),
-                TrainingMode::HostService { url } => match &self.host {
+                ServiceMode::HostService { url } => match &self.host {
                     Some(host) => {
                         match tokio::time::timeout(Duration::from_secs(2), host.health()).await {
                             Ok(v) => v,
