@@ -4,6 +4,7 @@
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
 use crate::backtest::Results;
+use crate::config::Section;
 use ktrdr_protocol::model::{HealthStatus, ServiceHealth, ServiceInfo};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -59,7 +60,7 @@ impl Service for BacktestService {
             name: self.name().into(),
             mode: "local".into(),
             endpoint: Some(format!("dir:{}", self.results.dir().display())),
-            env: Vec::new(),
+            env: Section::Backtest.env(),
             settings,
         }
     }

@@ -3,8 +3,9 @@
 
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
+use crate::config::Section;
 use crate::data::DataManager;
-use ktrdr_protocol::model::{EnvVar, HealthStatus, ServiceHealth, ServiceInfo};
+use ktrdr_protocol::model::{HealthStatus, ServiceHealth, ServiceInfo};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -45,13 +46,7 @@ impl Service for DataService {
             name: self.name().into(),
             mode: "local".into(),
             endpoint: Some(format!("dir:{}", m.dir().display())),
-            env: ["KTRDR_DATA_DIR", "KTRDR_DATA_CACHE_BYTES"]
-                .iter()
-                .map(|n| EnvVar {
-                    name: n.to_string(),
-                    value: std::env::var(n).ok(),
-                })
-                .collect(),
+            env: Section::Data.env(),
             settings,
         }
     }
