@@ -7,8 +7,10 @@
 //! - [`load`]: the layering and the file's key check.
 //! - [`values`]: the types settings are written in (byte sizes, limits, yes/no, seconds).
 //! - [`host_service`]: [`ServiceMode`], where a delegable service runs, and host-service URLs.
+//! - [`docs`]: `docs/configuration.md`, generated from the declarations.
 //! - [`testing`]: knobs for the end-to-end tests, read by debug builds only.
 
+pub mod docs;
 pub mod host_service;
 pub mod load;
 pub mod settings;
