@@ -141,6 +141,13 @@ fn backtest_service(config: &Config) -> BacktestService {
     if removed > 0 {
         tracing::info!(removed, "removed unfinished backtest result files");
     }
+    if let Some(url) = config.backtest.mode.host_url() {
+        // Configured but with no adapter to use it yet: say so rather than run here silently.
+        tracing::warn!(
+            url,
+            "backtest host-service mode is not built yet; backtests run in this daemon"
+        );
+    }
     BacktestService::new(results)
 }
 

@@ -55,7 +55,7 @@ impl Source {
 }
 
 /// The parsed file: a TOML table whose keys were all checked against the declarations.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct File {
     path: PathBuf,
     table: toml::Table,
