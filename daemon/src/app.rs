@@ -135,11 +135,7 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
 /// and how many there were.
 fn model_store(config: &Config) -> (Arc<ktrdr_train::ModelStore>, usize) {
     let mut store = ktrdr_train::ModelStore::new(&config.data_dir);
-    // For the end-to-end test that kills the daemon in the middle of a save.
-    store.save_pause = std::env::var("KTRDR_TEST_MODEL_SAVE_PAUSE_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(std::time::Duration::from_millis);
+    store.save_pause = config.test_knobs.model_save_pause;
     let store = Arc::new(store);
     let removed = store.clean_temporaries();
     if removed > 0 {

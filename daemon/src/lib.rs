@@ -9,7 +9,8 @@
 //! adapter (files, the IB connection, torch, or a host service through [`host`]).
 //!
 //! Layout, from the outside in:
-//! - [`config`]: settings from defaults, a TOML file, the environment and flags, each with its source.
+//! - [`config`]: settings declared once, loaded from defaults, a TOML file, the environment and
+//!   flags, each with its source.
 //! - [`listener`]: binding the socket (0600 in a 0700 directory, stale-socket detection, one daemon per
 //!   socket via a lock file) or adopting a socket-activated one.
 //! - [`server`]: the accept loop with a bound on connections and the graceful shutdown.

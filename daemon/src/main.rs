@@ -32,10 +32,17 @@ struct Args {
     /// Print the resolved configuration and exit.
     #[arg(long)]
     print_config: bool,
+    /// Print the configuration reference (docs/configuration.md, as Markdown) and exit.
+    #[arg(long)]
+    print_config_docs: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.print_config_docs {
+        print!("{}", ktrdr_daemon::config::docs::markdown());
+        return ExitCode::SUCCESS;
+    }
     let flags = Flags {
         config: args.config,
         socket: args.socket,

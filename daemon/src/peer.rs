@@ -5,16 +5,19 @@
 //! machine is reached by forwarding its socket over SSH (`ssh -NL /local.sock:/remote.sock host`):
 //! the transport is then encrypted and authenticated by SSH, and the remote daemon's own peer-uid
 //! check still applies to the forwarded connection. HTTP URLs (the predecessor's host services)
-//! are refused at configuration time with that advice, never silently ignored.
+//! are refused at configuration time with that advice (`crate::config::host_service`).
 //!
 //! One connection per call: a local connect and handshake cost well under a millisecond, and it
 //! keeps concurrent loads from queueing behind each other on one stream.
 
+// Re-exported for the host adapters: the URL is parsed with the configuration, which must not
+// depend on this module (it depends on `ops`, which depends on the configuration).
+pub use crate::config::parse_url;
 use crate::ops::OpHandle;
 use ktrdr_protocol::model::OperationRecord;
 use ktrdr_protocol::request::OpRef;
 use ktrdr_protocol::{Connection, ErrorKind, ProtocolError, Reply, Request, Response, WireError};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::net::UnixStream;
 
@@ -22,26 +25,6 @@ use tokio::net::UnixStream;
 pub struct Peer {
     path: PathBuf,
     timeout: Duration,
-}
-
-/// `unix:///abs/path`, `unix:/abs/path` or a plain absolute path.
-pub fn parse_url(url: &str) -> Result<PathBuf, String> {
-    let path = url
-        .strip_prefix("unix://")
-        .or_else(|| url.strip_prefix("unix:"))
-        .unwrap_or(url);
-    if url.starts_with("http://") || url.starts_with("https://") {
-        return Err(format!(
-            "{url}: host services are other ktrdrd daemons reached through their socket, not HTTP; use unix:///path/to/ktrdrd.sock (for another machine, forward its socket: ssh -NL /tmp/ib-host.sock:/run/user/UID/ktrdr/ktrdrd.sock HOST)"
-        ));
-    }
-    let p = Path::new(path);
-    if !p.is_absolute() {
-        return Err(format!(
-            "{url}: expected unix:///absolute/path/to/ktrdrd.sock"
-        ));
-    }
-    Ok(p.to_path_buf())
 }
 
 impl Peer {
@@ -160,29 +143,5 @@ impl Peer {
                 self.url()
             ))),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls() {
-        assert_eq!(
-            parse_url("unix:///run/k/ktrdrd.sock").unwrap(),
-            PathBuf::from("/run/k/ktrdrd.sock")
-        );
-        assert_eq!(
-            parse_url("unix:/tmp/x.sock").unwrap(),
-            PathBuf::from("/tmp/x.sock")
-        );
-        assert_eq!(
-            parse_url("/tmp/x.sock").unwrap(),
-            PathBuf::from("/tmp/x.sock")
-        );
-        let e = parse_url("http://localhost:8001").unwrap_err();
-        assert!(e.contains("ssh -NL"), "{e}");
-        assert!(parse_url("unix:relative.sock").is_err());
     }
 }

@@ -448,3 +448,105 @@ fn bad_configuration_is_reported_with_exit_code_9() {
     assert_eq!(out.status.code(), Some(9));
     assert!(stderr(&out).contains("KTRDR_MAX_CONNECTIONS"));
 }
+
+/// `ktrdrctl config` lists exactly the declared settings and `ktrdrctl status` exactly their
+/// variables, each under its service (the system service lists all of them). The
+/// declarations come from the real binary (`ktrdrd --print-config-docs`), which must also be what
+/// docs/configuration.md says.
+#[test]
+fn config_and_status_list_exactly_the_declared_settings_and_variables() {
+    let out = Command::new(ktrdrd_bin())
+        .arg("--print-config-docs")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let docs = stdout(&out);
+    let file = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/configuration.md"),
+    )
+    .unwrap();
+    assert!(
+        docs == file,
+        "docs/configuration.md is stale: ktrdrd --print-config-docs > docs/configuration.md"
+    );
+    // (service, key, variable) from the rows under each "### `service`" heading.
+    let mut declared: Vec<(String, String, String)> = Vec::new();
+    let mut service: Option<String> = None;
+    for line in docs.lines() {
+        if let Some(name) = line.strip_prefix("### `") {
+            service = Some(name.trim_end_matches('`').to_string());
+        } else if line.starts_with("## ") {
+            service = None;
+        } else if let (Some(s), true) = (&service, line.starts_with("| `")) {
+            let cells: Vec<String> = line
+                .split('|')
+                .map(|c| c.trim().trim_matches('`').to_string())
+                .collect();
+            declared.push((s.clone(), cells[1].clone(), cells[2].clone()));
+        }
+    }
+    assert!(declared.len() > 20, "{docs}");
+
+    let d = Daemon::start_with(&[("KTRDR_IB_FLUSH_BARS", "7")]);
+    let c = d.ctl_json(&["config"]);
+    // The docs group settings by service; `config` lists them in declaration order.
+    let mut keys: Vec<&str> = c["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    let mut declared_keys: Vec<&str> = declared.iter().map(|(_, k, _)| k.as_str()).collect();
+    keys.sort();
+    declared_keys.sort();
+    assert_eq!(keys, declared_keys);
+
+    let s = d.ctl_json(&["status"]);
+    let services = s["services"].as_array().unwrap();
+    let env_of = |name: &str| -> Vec<(String, Option<String>)> {
+        services
+            .iter()
+            .find(|svc| svc["name"] == name)
+            .unwrap_or_else(|| panic!("no service {name} in {s}"))["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["name"].as_str().unwrap().to_string(),
+                    e["value"].as_str().map(str::to_string),
+                )
+            })
+            .collect()
+    };
+    let names = |env: Vec<(String, Option<String>)>| -> Vec<String> {
+        env.into_iter().map(|(n, _)| n).collect()
+    };
+    let mut all_vars: Vec<String> = declared.iter().map(|(_, _, v)| v.clone()).collect();
+    all_vars.sort();
+    let mut system_vars = names(env_of("system"));
+    system_vars.sort();
+    assert_eq!(system_vars, all_vars);
+    for svc in services {
+        let name = svc["name"].as_str().unwrap();
+        if name == "system" {
+            continue;
+        }
+        let own: Vec<String> = declared
+            .iter()
+            .filter(|(s, _, _)| s == name)
+            .map(|(_, _, v)| v.clone())
+            .collect();
+        assert_eq!(names(env_of(name)), own, "service {name}");
+    }
+    for (service, _, var) in &declared {
+        assert!(
+            service == "system" || names(env_of(service)).contains(var),
+            "{var} is not shown under {service}"
+        );
+    }
+    assert!(
+        env_of("ib").contains(&("KTRDR_IB_FLUSH_BARS".into(), Some("7".into()))),
+        "{s}"
+    );
+}

@@ -251,6 +251,11 @@ fn concurrent_trainings_all_complete_while_health_answers() {
 }
 
 #[test]
+// The pause is a test knob that only debug builds of ktrdrd read (daemon/src/config/testing.rs).
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "release ktrdrd ignores KTRDR_TEST_MODEL_SAVE_PAUSE_MS"
+)]
 fn a_daemon_killed_during_a_save_leaves_no_visible_half_model() {
     let mut d = Daemon::start_with(&[("KTRDR_TEST_MODEL_SAVE_PAUSE_MS", "30000")]);
     import_sine(&d, 1500);

@@ -4,7 +4,6 @@ use super::results::{Detail, Results};
 use crate::data::DataManager;
 use crate::data::input::{SeriesKey, Window};
 use crate::ops::OpHandle;
-use crate::service::backtest::BacktestCounters;
 use crate::training::store_error;
 use ktrdr_backtest::{Config, Prices, engine, metrics::periods_per_year};
 use ktrdr_market::{Bars, Timeframe};
@@ -16,6 +15,7 @@ use ktrdr_train::ModelStore;
 use ktrdr_train::pipeline::PredictError;
 use ktrdr_train::score::{ScoreError, score};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 
 /// What the user may override; everything else comes from the strategy and the engine's defaults.
@@ -57,6 +57,16 @@ impl Overrides {
             other => WireError::validation(other.to_string()),
         })
     }
+}
+
+#[derive(Default)]
+pub struct BacktestCounters {
+    pub completed: AtomicU64,
+    pub failed: AtomicU64,
+    pub cancelled: AtomicU64,
+    pub bars_replayed: AtomicU64,
+    pub trades: AtomicU64,
+    pub charts: AtomicU64,
 }
 
 pub struct Job {

@@ -160,9 +160,11 @@ impl Gateway {
 
     /// The live client, connecting first if there is none and the backoff allows.
     pub async fn client(&self) -> Result<Arc<Client>, WireError> {
+        // In host-service mode every IB request goes to the IB host (`crate::host`); a path that
+        // reaches the gateway here anyway must not open a second connection behind its back.
         if let ServiceMode::HostService { url } = &self.cfg.mode {
-            return Err(WireError::unavailable(format!(
-                "IB host-service mode ({url}) is configured, but delegating to a host service is not built yet"
+            return Err(WireError::internal(format!(
+                "this daemon reaches IB through the IB host {url} and never connects to a gateway itself"
             ))
             .with_hint("unset USE_IB_HOST_SERVICE to let ktrdrd connect to TWS / IB Gateway itself"));
         }

@@ -11,14 +11,15 @@ pub mod handle;
 pub mod store;
 
 use crate::config::OpsConfig;
-use crate::service::BoxFuture;
 use crate::time::now_ms;
 pub use handle::OpHandle;
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{OpState, OperationList, OperationRecord, Progress};
 use ktrdr_protocol::operation::{OpKind, OpParams, OpResult};
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -27,7 +28,10 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// The work of one operation: given its handle, produce its kind's result or a typed error.
-pub type Work = Box<dyn FnOnce(OpHandle) -> BoxFuture<'static, Result<OpResult, WireError>> + Send>;
+pub type Work = Box<
+    dyn FnOnce(OpHandle) -> Pin<Box<dyn Future<Output = Result<OpResult, WireError>> + Send>>
+        + Send,
+>;
 
 struct Live {
     tx: watch::Sender<OperationRecord>,

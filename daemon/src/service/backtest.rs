@@ -4,10 +4,10 @@
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
 use crate::backtest::host::{BacktestJob, Backtester};
-use crate::backtest::job::{self, Env, Job, Overrides};
+use crate::backtest::job::{self, BacktestCounters, Env, Job, Overrides};
 use crate::backtest::{Detail, Results};
 use crate::blocking;
-use crate::config::ServiceMode;
+use crate::config::{Section, ServiceMode};
 use crate::data::DataManager;
 use crate::data::input;
 use crate::host::Adapter;
@@ -21,18 +21,8 @@ use ktrdr_protocol::request::{Backtest, BacktestShow};
 use ktrdr_train::ModelStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-#[derive(Default)]
-pub struct BacktestCounters {
-    pub completed: AtomicU64,
-    pub failed: AtomicU64,
-    pub cancelled: AtomicU64,
-    pub bars_replayed: AtomicU64,
-    pub trades: AtomicU64,
-    pub charts: AtomicU64,
-}
 
 pub struct BacktestService {
     /// Backtests, here or on a backtest host; results are kept here either way.
@@ -252,7 +242,7 @@ impl Service for BacktestService {
             name: self.name().into(),
             mode: mode.into(),
             endpoint: Some(endpoint),
-            env: Vec::new(),
+            env: Section::Backtest.env(),
             settings,
         }
     }

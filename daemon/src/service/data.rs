@@ -3,15 +3,16 @@
 
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
+use crate::config::Section;
 use crate::data::DataManager;
 use crate::data::input::{self, SeriesKey, Zone};
 use crate::ops::{Registry, Work};
 use ktrdr_market::{Bars, Timeframe};
 use ktrdr_protocol::WireError;
-use ktrdr_protocol::model::{EnvVar, HealthStatus, ServiceHealth, ServiceInfo};
 use ktrdr_protocol::model::{
     ExportReport, OperationRecord, SeriesList, SeriesRange, ValidationReport,
 };
+use ktrdr_protocol::model::{HealthStatus, ServiceHealth, ServiceInfo};
 use ktrdr_protocol::operation::{ImportParams, OpParams, OpResult};
 use ktrdr_protocol::request::{DataExport, DataImport, DataResample, DataValidate, SeriesRef};
 use std::collections::BTreeMap;
@@ -169,13 +170,7 @@ impl Service for DataService {
             name: self.name().into(),
             mode: "local".into(),
             endpoint: Some(format!("dir:{}", m.dir().display())),
-            env: ["KTRDR_DATA_DIR", "KTRDR_DATA_CACHE_BYTES"]
-                .iter()
-                .map(|n| EnvVar {
-                    name: n.to_string(),
-                    value: std::env::var(n).ok(),
-                })
-                .collect(),
+            env: Section::Data.env(),
             settings,
         }
     }

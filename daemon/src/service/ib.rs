@@ -2,7 +2,7 @@
 
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
-use crate::config::ServiceMode;
+use crate::config::{Section, ServiceMode};
 use crate::data::DataManager;
 use crate::data::input;
 use crate::host::Adapter;
@@ -11,8 +11,8 @@ use crate::ib::host::{IbLoads, LoadJob};
 use crate::ib::load::LoadParams;
 use crate::ops::Registry;
 use ktrdr_protocol::model::{
-    EnvVar, HealthStatus, IbContractInfo, IbHeadInfo, IbStatusReport, IbTestReport,
-    OperationRecord, ServiceHealth, ServiceInfo,
+    HealthStatus, IbContractInfo, IbHeadInfo, IbStatusReport, IbTestReport, OperationRecord,
+    ServiceHealth, ServiceInfo,
 };
 use ktrdr_protocol::request::{DataLoad, IbContract, IbHead};
 use ktrdr_protocol::{Reply, Request, WireError};
@@ -21,18 +21,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use std::time::Instant;
-
-/// Every variable the IB configuration reads, for `ktrdrctl status`.
-const ENV: [&str; 8] = [
-    "IB_HOST",
-    "IB_PORT",
-    "IB_CLIENT_ID",
-    "USE_IB_HOST_SERVICE",
-    "IB_HOST_SERVICE_URL",
-    "KTRDR_IB_CONNECT_TIMEOUT_SECS",
-    "KTRDR_IB_REQUEST_TIMEOUT_SECS",
-    "KTRDR_IB_PACING_SCALE",
-];
 
 pub struct IbService {
     pub gateway: Arc<Gateway>,
@@ -251,13 +239,7 @@ impl Service for IbService {
             } else {
                 endpoint
             }),
-            env: ENV
-                .iter()
-                .map(|n| EnvVar {
-                    name: n.to_string(),
-                    value: std::env::var(n).ok(),
-                })
-                .collect(),
+            env: Section::Ib.env(),
             settings,
         }
     }

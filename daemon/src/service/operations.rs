@@ -2,6 +2,7 @@
 
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
+use crate::config::Section;
 use crate::ops::{Registry, Work, demo};
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{HealthStatus, ServiceHealth, ServiceInfo};
@@ -91,17 +92,7 @@ impl Service for OperationsService {
             name: self.name().into(),
             mode: "local".into(),
             endpoint: Some(format!("sqlite:{}", self.db.display())),
-            env: [
-                "KTRDR_OPS_KEEP_FINISHED",
-                "KTRDR_OPS_DEFAULT_LIMIT",
-                "KTRDR_OPS_LIMITS",
-            ]
-            .iter()
-            .map(|n| ktrdr_protocol::model::EnvVar {
-                name: n.to_string(),
-                value: std::env::var(n).ok(),
-            })
-            .collect(),
+            env: Section::Operations.env(),
             settings,
         }
     }

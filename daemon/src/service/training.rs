@@ -5,16 +5,16 @@
 use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
 use crate::blocking;
-use crate::config::{ServiceMode, TrainingConfig};
+use crate::config::{Section, ServiceMode, TrainingConfig};
 use crate::data::DataManager;
 use crate::data::input::{self, SeriesKey};
 use crate::host::Adapter;
 use crate::ops::{Registry, Work};
 use crate::training::host::{TrainJob, Trainer};
-use crate::training::{self, Job, model_info, store_error};
+use crate::training::{self, Job, TrainingCounters, model_info, store_error};
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{
-    EnvVar, HealthStatus, ModelBundle, ModelDetail, ModelInfo, ModelList, OperationRecord,
+    HealthStatus, ModelBundle, ModelDetail, ModelInfo, ModelList, OperationRecord,
     PredictionReport, ServiceHealth, ServiceInfo,
 };
 use ktrdr_protocol::operation::{OpParams, TrainingParams};
@@ -22,26 +22,8 @@ use ktrdr_protocol::request::{ModelRef, Predict, Train};
 use ktrdr_train::ModelStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-const ENV: [&str; 4] = [
-    "KTRDR_TRAINING_DEVICE",
-    "KTRDR_TORCH_THREADS",
-    "USE_TRAINING_HOST_SERVICE",
-    "TRAINING_HOST_SERVICE_URL",
-];
-
-#[derive(Default)]
-pub struct TrainingCounters {
-    pub trainings_completed: AtomicU64,
-    pub trainings_failed: AtomicU64,
-    pub trainings_cancelled: AtomicU64,
-    pub samples_trained: AtomicU64,
-    pub predictions: AtomicU64,
-    pub temporaries_removed: AtomicU64,
-}
 
 pub struct TrainingService {
     /// Trainings, here or on a training host; models, predictions and backtests stay here.
@@ -306,13 +288,7 @@ impl Service for TrainingService {
             name: self.name().into(),
             mode: mode.into(),
             endpoint: Some(endpoint),
-            env: ENV
-                .iter()
-                .map(|n| EnvVar {
-                    name: n.to_string(),
-                    value: std::env::var(n).ok(),
-                })
-                .collect(),
+            env: Section::Training.env(),
             settings,
         }
     }

@@ -6,11 +6,11 @@
 //! The training host trains on the bars in its own store (point both daemons at one data
 //! directory, or make the training host also the IB host so loads land there).
 
+use super::TrainingCounters;
 use super::{Job, store_error};
 use crate::data::DataManager;
 use crate::host::{Delegable, HostOutcome, HostService, Remote};
 use crate::ops::OpHandle;
-use crate::service::training::TrainingCounters;
 use ktrdr_protocol::operation::OpResult;
 use ktrdr_protocol::request::{ModelRef, Train};
 use ktrdr_protocol::{Reply, Request, WireError};

@@ -11,7 +11,6 @@ pub mod host;
 use crate::data::DataManager;
 use crate::data::input::{self, SeriesKey, Window};
 use crate::ops::OpHandle;
-use crate::service::training::TrainingCounters;
 use ktrdr_market::Bars;
 use ktrdr_protocol::model::{ModelInfo, Progress};
 use ktrdr_protocol::operation::{OpResult, PartSizes, TrainingSummary};
@@ -20,7 +19,18 @@ use ktrdr_train::pipeline::SymbolBars;
 use ktrdr_train::store::{Listed, StoreError};
 use ktrdr_train::{Device, ModelStore, Plan, TrainError};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
+
+#[derive(Default)]
+pub struct TrainingCounters {
+    pub trainings_completed: AtomicU64,
+    pub trainings_failed: AtomicU64,
+    pub trainings_cancelled: AtomicU64,
+    pub samples_trained: AtomicU64,
+    pub predictions: AtomicU64,
+    pub temporaries_removed: AtomicU64,
+}
 
 pub struct Job {
     pub plan: Plan,

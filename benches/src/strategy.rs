@@ -3,7 +3,7 @@
 //! in the same run. Prints both times, the ratio, and both checksums (sum of every defined feature
 //! value) so that a mismatch in what was computed shows.
 //!
-//!     cargo run --release -p ktrdr-strategy --bin bench_strategy -- [--bars N] [--runs N] [--no-pandas]
+//!     cargo run --release -p ktrdr-benches --bin bench_strategy -- [--bars N] [--runs N] [--no-pandas]
 //!
 //! This binary writes a temporary CSV and runs Python; the library it measures does neither.
 

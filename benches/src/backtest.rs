@@ -3,7 +3,7 @@
 //! (scripts/bench_backtest_python.py) timed in the same run. Prints both speeds, the ratio, and both
 //! end equities and trade counts, which must agree ("MISMATCH" and exit 1 otherwise).
 //!
-//!     cargo run --release -p ktrdr-backtest --bin bench_backtest -- [--bars N] [--runs N] [--short] [--no-python]
+//!     cargo run --release -p ktrdr-benches --bin bench_backtest -- [--bars N] [--runs N] [--short] [--no-python]
 //!
 //! This binary writes a temporary CSV and runs Python; the library it measures does neither.
 
