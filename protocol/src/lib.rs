@@ -15,6 +15,7 @@
 //! - [`strategy`]: the payloads of the strategy, indicator and fuzzy commands.
 //! - [`backtest`]: the payloads of `backtest` and `backtest show`.
 //! - [`connection`]: [`Connection`], framing plus encoding over any async byte stream.
+//! - [`stored_model`]: what a stored model's metadata and metrics files hold.
 //! - [`socket_path`]: where the daemon's socket lives, resolved the same way by both binaries.
 //!
 //! This crate must never depend on torch or anything heavy: `ktrdrctl` links it and has to start in
@@ -31,6 +32,7 @@ pub mod model;
 pub mod operation;
 pub mod request;
 pub mod socket_path;
+pub mod stored_model;
 pub mod strategy;
 
 pub use connection::Connection;

@@ -134,7 +134,7 @@ pub enum Reply {
     Indicators(IndicatorCatalog),
     Columns(ColumnTable),
     Models(ModelList),
-    Model(ModelDetail),
+    Model(Box<ModelDetail>),
     ModelDeleted(ModelInfo),
     Prediction(PredictionReport),
     Backtest(Box<BacktestReport>),

@@ -4,6 +4,7 @@
 
 use crate::error::WireError;
 use crate::operation::{OpKind, OpParams, OpResult};
+use crate::stored_model::{Metrics, ModelMetadata};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -525,13 +526,13 @@ pub struct ModelList {
     pub models: Vec<ModelInfo>,
 }
 
-/// One model in full: its files' contents as JSON text, so the client can print any of it.
+/// One model in full: its metadata and metrics files, typed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelDetail {
     pub info: ModelInfo,
     pub features: Vec<String>,
-    pub metadata_json: String,
-    pub metrics_json: String,
+    pub metadata: ModelMetadata,
+    pub metrics: Metrics,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -551,10 +552,10 @@ pub struct PredictionReport {
 }
 
 /// A stored model's files, to copy it from a training host into another daemon's store. The
-/// metadata, features and metrics are the store's own JSON documents.
+/// metrics travel as the file's own JSON text, copied byte for byte.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelBundle {
-    pub metadata_json: String,
+    pub metadata: ModelMetadata,
     pub weights: Vec<u8>,
     pub strategy_yaml: String,
     pub features: Vec<String>,

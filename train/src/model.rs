@@ -1,30 +1,12 @@
 //! The strategy's network: an MLP from the fuzzy features (plus, for several symbols, a learned
 //! symbol embedding) to three logits, BUY / HOLD / SELL.
 
-use crate::options::Activation;
 use crate::rng::Rng;
-use serde::{Deserialize, Serialize};
+use ktrdr_protocol::stored_model::Activation;
+pub use ktrdr_protocol::stored_model::Architecture;
 use tch::{Device, Kind, Tensor, nn};
 
-/// What is needed to rebuild the network around stored weights.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Architecture {
-    pub inputs: i64,
-    pub hidden_layers: Vec<i64>,
-    pub activation: Activation,
-    pub dropout: f64,
-    /// Symbols in embedding order; the embedding exists only when there are several.
-    pub symbols: Vec<String>,
-    pub embedding_dim: i64,
-}
-
 pub const CLASSES: i64 = 3;
-
-impl Architecture {
-    pub fn embeds_symbols(&self) -> bool {
-        self.symbols.len() > 1
-    }
-}
 
 pub struct Mlp {
     hidden: Vec<nn::Linear>,

@@ -2,84 +2,11 @@
 //! (weight decay, momentum, class weights, learning-rate schedule, seed, symbol embedding size).
 //! Those extra keys live in the same YAML under `model.training`, so one file describes one run.
 
+pub use ktrdr_protocol::stored_model::{
+    Activation, ClassWeights, Optimizer, Schedule, TrainOptions,
+};
 use ktrdr_strategy::Strategy;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Activation {
-    Relu,
-    Tanh,
-    Sigmoid,
-    LeakyRelu,
-}
-
-impl Activation {
-    pub fn parse(s: &str) -> Result<Activation, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "relu" => Ok(Activation::Relu),
-            "tanh" => Ok(Activation::Tanh),
-            "sigmoid" => Ok(Activation::Sigmoid),
-            "leaky_relu" | "leakyrelu" => Ok(Activation::LeakyRelu),
-            other => Err(format!(
-                "model.architecture.activation: {other:?} is not one of relu, tanh, sigmoid, leaky_relu"
-            )),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub enum Optimizer {
-    Adam { weight_decay: f64 },
-    Sgd { momentum: f64, weight_decay: f64 },
-    RmsProp { momentum: f64, weight_decay: f64 },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub enum Schedule {
-    Constant,
-    /// Multiply the rate by `gamma` every `step_size` epochs.
-    Step {
-        step_size: usize,
-        gamma: f64,
-    },
-    /// Multiply the rate by `gamma` every epoch.
-    Exponential {
-        gamma: f64,
-    },
-    /// Multiply the rate by `factor` after `patience` epochs without a better validation loss.
-    Plateau {
-        factor: f64,
-        patience: usize,
-        min_lr: f64,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum ClassWeights {
-    None,
-    /// Inverse class frequency in the training rows, normalised to mean 1.
-    Balanced,
-    Fixed([f64; 3]),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainOptions {
-    pub hidden_layers: Vec<i64>,
-    pub activation: Activation,
-    pub dropout: f64,
-    pub learning_rate: f64,
-    pub batch_size: usize,
-    pub epochs: usize,
-    pub optimizer: Optimizer,
-    pub schedule: Schedule,
-    pub class_weights: ClassWeights,
-    /// Early stopping on validation loss; 0 turns it off.
-    pub patience: usize,
-    pub min_delta: f64,
-    pub seed: u64,
-    /// Size of the learned symbol embedding for multi-symbol models.
-    pub embedding_dim: i64,
-}
+use serde::Deserialize;
 
 /// The keys read on top of the strategy crate's, all optional.
 #[derive(Debug, Default, Deserialize)]
@@ -123,84 +50,82 @@ struct ScheduleSpec {
     min_lr: Option<f64>,
 }
 
-impl TrainOptions {
-    /// Options for `strategy`, whose text is `yaml` (read again for the extra keys). Every problem
-    /// is reported with its YAML path.
-    pub fn from_strategy(strategy: &Strategy, yaml: &str) -> Result<TrainOptions, String> {
-        let extra: Extra = serde_saphyr::from_str(yaml).map_err(|e| e.to_string())?;
-        let x = extra.model.training;
-        let m = &strategy.file.model;
-        if m.kind != "mlp" {
+/// Options for `strategy`, whose text is `yaml` (read again for the extra keys). Every problem is
+/// reported with its YAML path.
+pub fn from_strategy(strategy: &Strategy, yaml: &str) -> Result<TrainOptions, String> {
+    let extra: Extra = serde_saphyr::from_str(yaml).map_err(|e| e.to_string())?;
+    let x = extra.model.training;
+    let m = &strategy.file.model;
+    if m.kind != "mlp" {
+        return Err(format!(
+            "model.type: {:?} is not supported (only mlp)",
+            m.kind
+        ));
+    }
+    let t = &m.training;
+    let weight_decay = x.weight_decay.unwrap_or(0.0);
+    let momentum = x.momentum.unwrap_or(0.0);
+    if !(weight_decay.is_finite() && weight_decay >= 0.0) {
+        return Err("model.training.weight_decay: must be 0 or more".into());
+    }
+    if !(momentum.is_finite() && (0.0..1.0).contains(&momentum)) {
+        return Err("model.training.momentum: must be in [0, 1)".into());
+    }
+    let optimizer = match t.optimizer.to_ascii_lowercase().as_str() {
+        "adam" => Optimizer::Adam { weight_decay },
+        "sgd" => Optimizer::Sgd {
+            momentum,
+            weight_decay,
+        },
+        "rmsprop" => Optimizer::RmsProp {
+            momentum,
+            weight_decay,
+        },
+        other => {
             return Err(format!(
-                "model.type: {:?} is not supported (only mlp)",
-                m.kind
+                "model.training.optimizer: {other:?} is not one of adam, sgd, rmsprop"
             ));
         }
-        let t = &m.training;
-        let weight_decay = x.weight_decay.unwrap_or(0.0);
-        let momentum = x.momentum.unwrap_or(0.0);
-        if !(weight_decay.is_finite() && weight_decay >= 0.0) {
-            return Err("model.training.weight_decay: must be 0 or more".into());
+    };
+    let class_weights = match x.class_weights {
+        None => ClassWeights::None,
+        Some(ClassWeightsSpec::Named(s)) if s == "balanced" => ClassWeights::Balanced,
+        Some(ClassWeightsSpec::Named(s)) if s == "none" => ClassWeights::None,
+        Some(ClassWeightsSpec::List(v))
+            if v.len() == 3 && v.iter().all(|w| w.is_finite() && *w > 0.0) =>
+        {
+            ClassWeights::Fixed([v[0], v[1], v[2]])
         }
-        if !(momentum.is_finite() && (0.0..1.0).contains(&momentum)) {
-            return Err("model.training.momentum: must be in [0, 1)".into());
-        }
-        let optimizer = match t.optimizer.to_ascii_lowercase().as_str() {
-            "adam" => Optimizer::Adam { weight_decay },
-            "sgd" => Optimizer::Sgd {
-                momentum,
-                weight_decay,
-            },
-            "rmsprop" => Optimizer::RmsProp {
-                momentum,
-                weight_decay,
-            },
-            other => {
-                return Err(format!(
-                    "model.training.optimizer: {other:?} is not one of adam, sgd, rmsprop"
-                ));
-            }
-        };
-        let class_weights = match x.class_weights {
-            None => ClassWeights::None,
-            Some(ClassWeightsSpec::Named(s)) if s == "balanced" => ClassWeights::Balanced,
-            Some(ClassWeightsSpec::Named(s)) if s == "none" => ClassWeights::None,
-            Some(ClassWeightsSpec::List(v))
-                if v.len() == 3 && v.iter().all(|w| w.is_finite() && *w > 0.0) =>
-            {
-                ClassWeights::Fixed([v[0], v[1], v[2]])
-            }
-            Some(_) => {
-                return Err(
+        Some(_) => {
+            return Err(
                     "model.training.class_weights: must be `balanced`, `none` or three positive numbers [buy, hold, sell]"
                         .into(),
                 );
-            }
-        };
-        let schedule = match x.lr_schedule {
-            None => Schedule::Constant,
-            Some(s) => parse_schedule(&s)?,
-        };
-        let embedding_dim = x.embedding_dim.unwrap_or(4);
-        if !(1..=256).contains(&embedding_dim) {
-            return Err("model.training.embedding_dim: must be between 1 and 256".into());
         }
-        Ok(TrainOptions {
-            hidden_layers: m.architecture.hidden_layers.clone(),
-            activation: Activation::parse(&m.architecture.activation)?,
-            dropout: m.architecture.dropout,
-            learning_rate: t.learning_rate,
-            batch_size: usize::try_from(t.batch_size).unwrap_or(1).max(1),
-            epochs: usize::try_from(t.epochs).unwrap_or(1).max(1),
-            optimizer,
-            schedule,
-            class_weights,
-            patience: usize::try_from(t.early_stopping.patience).unwrap_or(0),
-            min_delta: t.early_stopping.min_delta,
-            seed: x.seed.unwrap_or(42),
-            embedding_dim,
-        })
+    };
+    let schedule = match x.lr_schedule {
+        None => Schedule::Constant,
+        Some(s) => parse_schedule(&s)?,
+    };
+    let embedding_dim = x.embedding_dim.unwrap_or(4);
+    if !(1..=256).contains(&embedding_dim) {
+        return Err("model.training.embedding_dim: must be between 1 and 256".into());
     }
+    Ok(TrainOptions {
+        hidden_layers: m.architecture.hidden_layers.clone(),
+        activation: Activation::parse(&m.architecture.activation)?,
+        dropout: m.architecture.dropout,
+        learning_rate: t.learning_rate,
+        batch_size: usize::try_from(t.batch_size).unwrap_or(1).max(1),
+        epochs: usize::try_from(t.epochs).unwrap_or(1).max(1),
+        optimizer,
+        schedule,
+        class_weights,
+        patience: usize::try_from(t.early_stopping.patience).unwrap_or(0),
+        min_delta: t.early_stopping.min_delta,
+        seed: x.seed.unwrap_or(42),
+        embedding_dim,
+    })
 }
 
 fn parse_schedule(s: &ScheduleSpec) -> Result<Schedule, String> {
@@ -243,7 +168,7 @@ mod tests {
     fn opts(model: &str) -> Result<TrainOptions, String> {
         let yaml = format!("{BASE}{model}");
         let s = ktrdr_strategy::load(&yaml).map_err(|e| e.to_string())?;
-        TrainOptions::from_strategy(&s, &yaml)
+        from_strategy(&s, &yaml)
     }
 
     #[test]

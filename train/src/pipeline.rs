@@ -72,7 +72,7 @@ pub fn plan(
     }
     let strategy = ktrdr_strategy::config::validate(file)
         .map_err(|r| ktrdr_strategy::LoadError::Invalid(r).to_string())?;
-    let options = TrainOptions::from_strategy(&strategy, yaml)?;
+    let options = crate::options::from_strategy(&strategy, yaml)?;
     Ok(Plan {
         yaml: yaml.to_string(),
         timeframes: strategy.timeframes.clone(),

@@ -8,10 +8,9 @@
 //! the newest version and is replaced the same way.
 
 use crate::metrics::Metrics;
-use crate::model::{Architecture, Mlp};
-use crate::options::TrainOptions;
+use crate::model::Mlp;
 use crate::rng::Rng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,38 +37,8 @@ fn io(what: impl std::fmt::Display, e: impl std::fmt::Display) -> StoreError {
     StoreError::Io(format!("{what}: {e}"))
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PartSizes {
-    pub train: u64,
-    pub validation: u64,
-    pub test: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Metadata {
-    /// `{strategy}/{dir}`: what `models show` and `predict` accept.
-    pub name: String,
-    pub strategy: String,
-    pub symbols: Vec<String>,
-    /// The base timeframe.
-    pub timeframe: String,
-    pub timeframes: Vec<String>,
-    pub version: u32,
-    pub created_ms: i64,
-    pub device: String,
-    pub torch_version: String,
-    pub parameters: u64,
-    pub data_first_ms: Option<i64>,
-    pub data_last_ms: Option<i64>,
-    pub samples: PartSizes,
-    pub train_secs: f64,
-    pub samples_per_sec: f64,
-    pub test_accuracy: f64,
-    pub test_loss: Option<f64>,
-    pub confidence_threshold: f64,
-    pub architecture: Architecture,
-    pub options: TrainOptions,
-}
+pub use ktrdr_protocol::operation::PartSizes;
+pub use ktrdr_protocol::stored_model::ModelMetadata as Metadata;
 
 /// A model about to be saved; `name` and `version` of its metadata are assigned by the store.
 pub struct Draft<'a> {

@@ -282,8 +282,8 @@ pub fn train(
     let (test_loss, test_pred) = predict_rows(&model, &test_rows, weights.as_ref())?;
     let (val_loss, val_pred) = predict_rows(&model, &val_rows, weights.as_ref())?;
     let metrics = Metrics {
-        test: Evaluation::from_predictions(&data.test.y, &test_pred, Some(test_loss)),
-        validation: Evaluation::from_predictions(&data.validation.y, &val_pred, Some(val_loss)),
+        test: crate::metrics::evaluate(&data.test.y, &test_pred, Some(test_loss)),
+        validation: crate::metrics::evaluate(&data.validation.y, &val_pred, Some(val_loss)),
         per_symbol_test: per_symbol(data, &data.test, &test_pred),
         per_symbol_validation: per_symbol(data, &data.validation, &val_pred),
         epochs_run: history.len(),
@@ -407,7 +407,7 @@ fn per_symbol(data: &SplitSamples, part: &Samples, pred: &[i64]) -> BTreeMap<Str
                     p.push(q);
                 }
             }
-            (name.clone(), Evaluation::from_predictions(&t, &p, None))
+            (name.clone(), crate::metrics::evaluate(&t, &p, None))
         })
         .collect()
 }

@@ -93,7 +93,7 @@ fn options(training: &str) -> TrainOptions {
         "name: t\ntraining_data: {{symbols: {{list: [X]}}, timeframes: {{list: [1h]}}}}\nindicators: [{{name: rsi, period: 14}}]\nfuzzy_sets: {{rsi: {{low: [0, 20, 40]}}}}\nmodel: {{architecture: {{hidden_layers: [32, 16], dropout: 0.1}}, training: {{{training}}}}}\n"
     );
     let s = ktrdr_strategy::load(&yaml).unwrap();
-    TrainOptions::from_strategy(&s, &yaml).unwrap()
+    ktrdr_train::options::from_strategy(&s, &yaml).unwrap()
 }
 
 fn quiet(data: &SplitSamples, o: &TrainOptions) -> Result<trainer::Trained, TrainError> {

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use ktrdr_protocol::model::{ModelDetail, ModelInfo};
 use ktrdr_protocol::request::{ModelRef, Predict, Train};
 use ktrdr_protocol::{Reply, Request, WireError};
-use serde_json::Value;
+
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -152,17 +152,10 @@ pub async fn models(c: &mut Client, json: bool, cmd: ModelsCommand) -> Result<()
 }
 
 fn show(d: &ModelDetail, json: bool) -> Result<(), WireError> {
-    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
-    let metadata = parse(&d.metadata_json);
-    let metrics = parse(&d.metrics_json);
     if json {
-        return print_json(&serde_json::json!({
-            "info": d.info,
-            "features": d.features,
-            "metadata": metadata,
-            "metrics": metrics,
-        }));
+        return print_json(d);
     }
+    let (metadata, metrics) = (&d.metadata, &d.metrics);
     let m: &ModelInfo = &d.info;
     let mut t = table(&["field", "value"]);
     let mut row = |k: &str, v: String| {
@@ -180,41 +173,46 @@ fn show(d: &ModelDetail, json: bool) -> Result<(), WireError> {
         format!("{} (torch {})", m.device, m.torch_version),
     );
     row("parameters", m.parameters.to_string());
-    let range = |k: &str| {
-        metadata[k]
-            .as_i64()
-            .map(timestamp_ms)
-            .unwrap_or_else(|| "-".into())
-    };
+    let range = |v: Option<i64>| v.map(timestamp_ms).unwrap_or_else(|| "-".into());
     row(
         "data",
-        format!("{} .. {}", range("data_first_ms"), range("data_last_ms")),
+        format!(
+            "{} .. {}",
+            range(metadata.data_first_ms),
+            range(metadata.data_last_ms)
+        ),
     );
-    row("samples", metadata["samples"].to_string());
+    let s = &metadata.samples;
+    row(
+        "samples",
+        format!(
+            "{} train / {} validation / {} test",
+            s.train, s.validation, s.test
+        ),
+    );
     row(
         "training",
         format!(
             "{} epochs (best {}), {:.0} samples/s, {}",
-            metrics["epochs_run"],
-            metrics["best_epoch"],
-            metadata["samples_per_sec"].as_f64().unwrap_or(0.0),
+            metrics.epochs_run,
+            metrics.best_epoch,
+            metadata.samples_per_sec,
             crate::output::duration(m.train_secs)
         ),
     );
-    for part in ["test", "validation"] {
-        let e = &metrics[part];
+    for (part, e) in [("test", &metrics.test), ("validation", &metrics.validation)] {
         row(
             part,
             format!(
                 "accuracy {:.1}%, loss {:.4}",
-                e["accuracy"].as_f64().unwrap_or(0.0) * 100.0,
-                e["loss"].as_f64().unwrap_or(f64::NAN)
+                e.accuracy * 100.0,
+                e.loss.unwrap_or(f64::NAN)
             ),
         );
     }
     row("path", m.path.clone());
     print_table(&t);
-    let test = &metrics["test"];
+    let test = &metrics.test;
     println!();
     let mut t = table(&[
         "class",
@@ -226,32 +224,27 @@ fn show(d: &ModelDetail, json: bool) -> Result<(), WireError> {
         "pred hold",
         "pred sell",
     ]);
-    for (i, c) in test["classes"].as_array().into_iter().flatten().enumerate() {
-        let f = |k: &str| format!("{:.3}", c[k].as_f64().unwrap_or(0.0));
+    for (c, confusion) in test.classes.iter().zip(test.confusion.iter()) {
+        let f = |v: f64| format!("{v:.3}");
         let mut r = vec![
-            c["class"].as_str().unwrap_or("?").to_string(),
-            f("precision"),
-            f("recall"),
-            f("f1"),
-            c["support"].to_string(),
+            c.class.clone(),
+            f(c.precision),
+            f(c.recall),
+            f(c.f1),
+            c.support.to_string(),
         ];
-        for j in 0..3 {
-            r.push(test["confusion"][i][j].to_string());
-        }
+        r.extend(confusion.iter().map(|n| n.to_string()));
         t.add_row(r);
     }
     print_table(&t);
-    if let Some(per) = metrics["per_symbol_test"]
-        .as_object()
-        .filter(|o| !o.is_empty())
-    {
+    if !metrics.per_symbol_test.is_empty() {
         println!();
         let mut t = table(&["symbol", "test accuracy", "samples"]);
-        for (s, e) in per {
+        for (s, e) in &metrics.per_symbol_test {
             t.add_row(vec![
                 s.clone(),
-                format!("{:.1}%", e["accuracy"].as_f64().unwrap_or(0.0) * 100.0),
-                e["samples"].to_string(),
+                format!("{:.1}%", e.accuracy * 100.0),
+                e.samples.to_string(),
             ]);
         }
         print_table(&t);

@@ -15,7 +15,10 @@ pub async fn list(ctx: &Daemon) -> Result<Reply, WireError> {
 }
 
 pub async fn show(ctx: &Daemon, req: ModelRef) -> Result<Reply, WireError> {
-    ctx.training.show(req).await.map(Reply::Model)
+    ctx.training
+        .show(req)
+        .await
+        .map(|d| Reply::Model(Box::new(d)))
 }
 
 pub async fn delete(ctx: &Daemon, req: ModelRef) -> Result<Reply, WireError> {

@@ -156,12 +156,18 @@ impl TrainingService {
         let store = Arc::clone(&self.store);
         blocking::run("reading a model", move || {
             let s = store.read(&req.name).map_err(store_error)?;
+            let metrics = serde_json::from_str(&s.metrics_json).map_err(|e| {
+                WireError::internal(format!(
+                    "{}/metrics.json is damaged: {e}",
+                    s.listed.dir.display()
+                ))
+                .with_hint("retrain the model, or delete it with `ktrdrctl models delete`")
+            })?;
             Ok(ModelDetail {
                 info: model_info(&s.listed),
                 features: s.features,
-                metadata_json: serde_json::to_string(&s.listed.metadata)
-                    .map_err(|e| WireError::internal(e.to_string()))?,
-                metrics_json: s.metrics_json,
+                metadata: s.listed.metadata,
+                metrics,
             })
         })
         .await
@@ -186,10 +192,8 @@ impl TrainingService {
         let store = Arc::clone(&self.store);
         blocking::run("exporting a model", move || {
             let b = store.export(&req.name).map_err(store_error)?;
-            let metadata_json = serde_json::to_string(&b.metadata)
-                .map_err(|e| WireError::internal(e.to_string()))?;
             Ok(ModelBundle {
-                metadata_json,
+                metadata: b.metadata,
                 weights: b.weights,
                 strategy_yaml: b.strategy_yaml,
                 features: b.features,

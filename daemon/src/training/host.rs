@@ -85,10 +85,8 @@ impl Delegable for Trainer {
             Reply::ModelBundle(b) => *b,
             _ => return Err(host.unexpected("model export")),
         };
-        let metadata = serde_json::from_str(&b.metadata_json)
-            .map_err(|e| WireError::internal(format!("the copied model's metadata: {e}")))?;
         let bundle = Bundle {
-            metadata,
+            metadata: b.metadata,
             weights: b.weights,
             strategy_yaml: b.strategy_yaml,
             features: b.features,
