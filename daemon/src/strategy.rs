@@ -4,7 +4,7 @@
 
 use crate::blocking;
 use crate::data::input::{self, SeriesKey};
-use crate::service::strategy::StrategyService;
+use crate::service::strategy::{StrategyCounters, StrategyService};
 use ktrdr_market::Bars;
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::RowLimit;
@@ -260,19 +260,6 @@ fn table(
 }
 
 impl StrategyService {
-    async fn series(
-        &self,
-        symbol: &str,
-        tf: &str,
-        start: Option<&str>,
-        end: Option<&str>,
-    ) -> Result<(SeriesKey, Arc<Bars>, std::ops::Range<usize>), WireError> {
-        let key = input::key(symbol, tf)?;
-        let w = input::window(start, end)?;
-        let (bars, r) = self.data.window(&key, w).await?;
-        Ok((key, bars, r))
-    }
-
     pub async fn compute_indicators(
         &self,
         req: IndicatorsCompute,
@@ -286,18 +273,15 @@ impl StrategyService {
             .iter()
             .map(|s| parse_spec(s))
             .collect::<Result<Vec<_>, _>>()?;
-        let (key, bars, r) = self
-            .series(
-                &req.symbol,
-                &req.timeframe,
-                req.start.as_deref(),
-                req.end.as_deref(),
-            )
-            .await?;
-        let c = Arc::clone(&self.counters);
-        let rows = req.rows;
-        blocking::run("computing indicators", move || {
-            let inp = ktrdr_strategy::indicators::Inputs::from_bars(&bars);
+        let at = Wanted {
+            symbol: &req.symbol,
+            timeframe: &req.timeframe,
+            start: &req.start,
+            end: &req.end,
+            rows: req.rows,
+        };
+        self.columns(at, "computing indicators", move |bars, c| {
+            let inp = ktrdr_strategy::indicators::Inputs::from_bars(bars);
             let (mut names, mut columns) = (Vec::new(), Vec::new());
             for ind in &inds {
                 names.extend(ind.output_names());
@@ -305,9 +289,7 @@ impl StrategyService {
             }
             c.indicator_columns
                 .fetch_add(columns.len() as u64, Ordering::Relaxed);
-            c.rows_computed
-                .fetch_add(bars.len() as u64, Ordering::Relaxed);
-            table(&key, &bars, r, rows, names, columns)
+            (names, columns)
         })
         .await
     }
@@ -322,25 +304,51 @@ impl StrategyService {
             })
         })
         .await?;
-        let (key, bars, r) = self
-            .series(
-                &req.symbol,
-                &req.timeframe,
-                req.start.as_deref(),
-                req.end.as_deref(),
-            )
-            .await?;
-        let c = Arc::clone(&self.counters);
-        let rows = req.rows;
-        blocking::run("computing fuzzy memberships", move || {
+        let at = Wanted {
+            symbol: &req.symbol,
+            timeframe: &req.timeframe,
+            start: &req.start,
+            end: &req.end,
+            rows: req.rows,
+        };
+        self.columns(at, "computing fuzzy memberships", move |bars, c| {
             let (names, columns): (Vec<_>, Vec<_>) =
-                fuzzy_columns(&strategy, &bars).into_iter().unzip();
+                fuzzy_columns(&strategy, bars).into_iter().unzip();
             c.fuzzy_columns
                 .fetch_add(columns.len() as u64, Ordering::Relaxed);
+            (names, columns)
+        })
+        .await
+    }
+
+    /// Columns computed by `compute` over the whole series (so the window's first rows are past
+    /// warm-up) on a blocking thread, then cut to the window and its row limit.
+    async fn columns(
+        &self,
+        at: Wanted<'_>,
+        what: &'static str,
+        compute: impl FnOnce(&Bars, &StrategyCounters) -> (Vec<String>, Vec<Vec<f64>>) + Send + 'static,
+    ) -> Result<ColumnTable, WireError> {
+        let key = input::key(at.symbol, at.timeframe)?;
+        let w = input::window(at.start.as_deref(), at.end.as_deref())?;
+        let (bars, r) = self.data.window(&key, w).await?;
+        let c = Arc::clone(&self.counters);
+        let rows = at.rows;
+        blocking::run(what, move || {
+            let (names, columns) = compute(&bars, &c);
             c.rows_computed
                 .fetch_add(bars.len() as u64, Ordering::Relaxed);
             table(&key, &bars, r, rows, names, columns)
         })
         .await
     }
+}
+
+/// Which rows of which series a column request wants.
+struct Wanted<'a> {
+    symbol: &'a str,
+    timeframe: &'a str,
+    start: &'a Option<String>,
+    end: &'a Option<String>,
+    rows: RowLimit,
 }

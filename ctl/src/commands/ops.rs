@@ -191,17 +191,7 @@ pub async fn demo(
         follow: !detach,
     });
     if detach {
-        let rec = expect_op(c.call(&req).await?)?;
-        if json {
-            print_json(&operation_json(&rec))?;
-        } else {
-            println!("{}", rec.id);
-            eprintln!(
-                "started operation {} ({}); follow it with `ktrdrctl ops watch {}`",
-                rec.id, rec.kind, rec.id
-            );
-        }
-        return Ok(());
+        return detached(c, &req, json).await;
     }
     follow(c, &req, json).await
 }
