@@ -10,14 +10,14 @@
 //! surfaces at once and the daemon decides what to retry. Every call is bounded by a timeout:
 //! ibapi waits forever on connect, the handshake and contract details.
 
-use super::contract::Spec;
-use super::segments::{self, Segment};
 use crate::config::{IbConfig, ServiceMode};
 use crate::time::now_ms;
 use ibapi::Client;
 use ibapi::contracts::Contract;
 use ibapi::market_data::TradingHours;
 use ibapi::market_data::historical::BarTimestamp;
+use ktrdr_ib::contract::Spec;
+use ktrdr_ib::segments::{self, Segment};
 use ktrdr_market::{Bar, Bars, Timeframe};
 use ktrdr_protocol::{ErrorKind, WireError};
 use std::collections::HashMap;

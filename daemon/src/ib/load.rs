@@ -1,19 +1,19 @@
 //! `data load`: historical bars from IB into the store, as an operation (kind `ib_load`).
 //!
-//! The range comes from the mode and what is stored (see [`super::plan`]); `local` never touches
+//! The range comes from the mode and what is stored (see `ktrdr_ib::plan`); `local` never touches
 //! IB. The range is split into segments IB serves in one answer; each is paced and fetched, and
-//! fetched segments are written in batches (see [`super::batch`]): when enough bars are pending or
+//! fetched segments are written in batches (see `ktrdr_ib::batch`): when enough bars are pending or
 //! the oldest has waited long enough, before any long wait, and whatever ends the load (success,
 //! failure, cancel). So a load that fails or is cancelled keeps what it fetched, and because the
 //! plan grows the stored series from its edge, a rerun starts where it stopped.
 
-use super::batch::{Batch, Policy};
 use super::gateway::{Failure, Gateway, Resolved};
-use super::plan;
-use super::segments::Segment;
 use crate::data::DataManager;
 use crate::data::input::SeriesKey;
 use crate::ops::OpHandle;
+use ktrdr_ib::batch::{Batch, Policy};
+use ktrdr_ib::plan;
+use ktrdr_ib::segments::Segment;
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{LoadMode, Progress};
 use ktrdr_protocol::operation::{LoadSummary, OpParams, OpResult};

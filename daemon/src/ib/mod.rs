@@ -1,23 +1,16 @@
-//! Interactive Brokers: the daemon's one gateway connection and historical loads.
+//! Interactive Brokers: the daemon's one gateway connection and historical loads. The pure parts
+//! (segment plans, request sizes, pacing rules, contract mapping, write batching) are the
+//! `ktrdr-ib` crate (`ib/`); this module is the I/O around them.
 //!
-//! - [`plan`]: which segments a load fetches, in an order that keeps the stored series contiguous.
-//! - [`batch`]: fetched segments waiting to be written together.
-//! - [`contract`]: which IB contract and what-to-show a stored symbol means (stock or forex pair).
-//! - [`segments`]: how much history one request may span per bar size, and range splitting.
-//! - [`pacing`]: IB's historical pacing rules as a pure limiter, shared by every client.
 //! - [`gateway`]: the long-lived connection: lazy connect, backoff, timeouts, caches, errors.
+//! - [`pacing`]: the pure pacer shared by every load, with async waiting.
 //! - [`load`]: `data load` as an operation, writing fetched segments to the store in batches.
-//!
-//! - [`host`]: host-service mode (`USE_IB_HOST_SERVICE`): IB through another ktrdrd that owns the
-//!   gateway connection and the pacing budget; loads are delegated there and the bars copied back.
+//! - [`host`]: loads as a delegable service: here, or through an IB host (`USE_IB_HOST_SERVICE`,
+//!   another ktrdrd that owns the gateway connection and the pacing budget; the bars are copied back).
 
-pub mod batch;
-pub mod contract;
 pub mod gateway;
 pub mod host;
 pub mod load;
 pub mod pacing;
-pub mod plan;
-pub mod segments;
 
 pub use gateway::Gateway;

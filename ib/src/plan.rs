@@ -7,7 +7,7 @@
 //! fetched oldest first. With nothing stored, a backfill fetches newest first (a rerun backfills
 //! the rest), a tail or full load oldest first (a rerun tails the rest).
 
-use super::segments::{self, Segment};
+use crate::segments::{self, Segment};
 use ktrdr_market::Timeframe;
 use ktrdr_protocol::model::LoadMode;
 
