@@ -384,10 +384,12 @@ impl DataManager {
             } else {
                 bars.slice(r)
             };
-            super::store::write_export(&o, |f| match format {
-                ExportFormat::Csv => frame::write_csv(f, &part).map_err(|e| e.to_string()),
-                ExportFormat::Parquet => frame::write_parquet(f, &part).map_err(|e| e.to_string()),
-                ExportFormat::Jsonl => frame::write_jsonl(f, &part).map_err(|e| e.to_string()),
+            super::store::write_file(&o, |w| match format {
+                ExportFormat::Csv => frame::write_csv(w, &part).map_err(std::io::Error::other),
+                ExportFormat::Parquet => {
+                    frame::write_parquet(w, &part).map_err(std::io::Error::other)
+                }
+                ExportFormat::Jsonl => frame::write_jsonl(w, &part),
             })
         })
         .await?;
