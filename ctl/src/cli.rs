@@ -10,7 +10,8 @@ use std::path::PathBuf;
     about = "Talks to the ktrdrd daemon over its local socket",
     after_help = "Exit codes: 0 ok, 2 bad input, 3 daemon not running / connection, 4 timeout, \
 5 not found, 6 conflict, 7 cancelled, 8 unavailable, 9 configuration, 10 internal, \
-11 incompatible versions, 130 detached by Ctrl-C. See docs/cli.md."
+11 incompatible versions, 12 check found problems (data validate), 130 detached by Ctrl-C. \
+See docs/cli.md."
 )]
 pub struct Cli {
     /// Socket path (default: $KTRDR_SOCKET, else $XDG_RUNTIME_DIR/ktrdr/ktrdrd.sock).

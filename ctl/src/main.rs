@@ -23,6 +23,8 @@ pub enum Failure {
     Error(WireError),
     /// Ctrl-C while following an operation: it keeps running.
     Detached(u64),
+    /// A check ran and found problems (its report is already printed): why, for stderr.
+    CheckFailed(String),
 }
 
 impl From<WireError> for Failure {
@@ -141,6 +143,11 @@ fn report(f: Failure, json: bool) -> ExitCode {
                 );
             }
             ExitCode::from(130)
+        }
+        Failure::CheckFailed(why) => {
+            // Not an error document: with --json, stdout already holds the report.
+            eprintln!("ktrdrctl: {why}");
+            ExitCode::from(ktrdr_protocol::error::EXIT_CHECK_FAILED as u8)
         }
         Failure::Error(e) => {
             eprintln!("ktrdrctl: {}: {}", kind_label(e.kind), e.message);

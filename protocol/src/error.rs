@@ -71,6 +71,10 @@ impl ErrorKind {
     }
 }
 
+/// Exit code of a check that ran and found problems (`data validate`): not an error of the request,
+/// so no [`ErrorKind`] has it, but part of the same contract with scripts: never renumbered.
+pub const EXIT_CHECK_FAILED: i32 = 12;
+
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -210,5 +214,6 @@ mod tests {
         let codes: HashSet<i32> = ErrorKind::ALL.iter().map(|k| k.exit_code()).collect();
         assert_eq!(codes.len(), ErrorKind::ALL.len());
         assert!(!codes.contains(&0) && !codes.contains(&1));
+        assert!(!codes.contains(&EXIT_CHECK_FAILED));
     }
 }

@@ -386,6 +386,69 @@ fn show_resampled(d: &Daemon, args: &[&str]) -> Vec<serde_json::Value> {
     json_lines(&d.ctl(&all))
 }
 
+/// The exit code of a `data validate` that found problems (docs/cli.md).
+const CHECK_FAILED: i32 = 12;
+
+/// `ktrdrctl --json data validate ARGS`: the report, which is one JSON document whether or not the
+/// check passed, and the exit code.
+fn validate(d: &Daemon, args: &[&str]) -> (serde_json::Value, Option<i32>) {
+    let mut all = vec!["--json", "data", "validate"];
+    all.extend_from_slice(args);
+    let out = d.ctl(&all);
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON document ({e}): {}\nstderr: {}",
+            stdout(&out),
+            stderr(&out)
+        )
+    });
+    (v, out.status.code())
+}
+
+#[test]
+fn validate_exits_12_when_it_finds_problems_and_0_when_the_series_is_clean() {
+    let d = daemon_with(&[]);
+    // Crypto symbols: a continuous calendar, so every missing hour is a gap.
+    let write = |name: &str, hours: &[u32]| {
+        let mut text = String::from("timestamp,open,high,low,close,volume\n");
+        for h in hours {
+            text.push_str(&format!("2025-01-06 {h:02}:00:00+00:00,10,11,9,10.5,100\n"));
+        }
+        std::fs::write(d.data_dir().join(name), text).unwrap();
+    };
+    write("BTCCLEAN_1h.csv", &[9, 10, 11]);
+    write("BTCGAP_1h.csv", &[9, 11]);
+    write("BTCDUP_1h.csv", &[9, 10, 10, 11]);
+
+    let (v, code) = validate(&d, &["BTCCLEAN", "1h"]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["counts"], serde_json::json!({}));
+    let out = d.ctl(&["data", "validate", "BTCCLEAN", "1h"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let (v, code) = validate(&d, &["BTCGAP", "1h"]);
+    assert_eq!(code, Some(CHECK_FAILED), "{v}");
+    assert_eq!(v["counts"]["gap"], 1, "{v}");
+    let out = d.ctl(&["data", "validate", "BTCGAP", "1h"]);
+    assert_eq!(out.status.code(), Some(CHECK_FAILED), "{}", stderr(&out));
+    assert!(stdout(&out).contains("gap"), "{}", stdout(&out));
+    // A repair never fills a gap: the check still fails.
+    let (v, code) = validate(&d, &["BTCGAP", "1h", "--repair"]);
+    assert_eq!(code, Some(CHECK_FAILED), "{v}");
+
+    let (v, code) = validate(&d, &["BTCDUP", "1h"]);
+    assert_eq!(code, Some(CHECK_FAILED), "{v}");
+    assert!(
+        v["counts"]["duplicate_timestamp"].as_u64() >= Some(1),
+        "{v}"
+    );
+    let (v, code) = validate(&d, &["BTCDUP", "1h", "--repair"]);
+    assert_eq!(v["repaired"], true, "{v}");
+    assert_eq!(code, Some(0), "a repair that fixed everything passes: {v}");
+    let (v, code) = validate(&d, &["BTCDUP", "1h"]);
+    assert_eq!(code, Some(0), "{v}");
+}
+
 #[test]
 fn validate_and_repair_a_broken_file() {
     let d = daemon_with(&[]);
@@ -402,7 +465,8 @@ fn validate_and_repair_a_broken_file() {
          2025-01-06 15:00:00+00:00,10,11,9,10.5,100\n",
     )
     .unwrap();
-    let v = d.ctl_json(&["data", "validate", "BTCTEST", "1h"]);
+    let (v, code) = validate(&d, &["BTCTEST", "1h"]);
+    assert_eq!(code, Some(CHECK_FAILED), "{v}");
     let counts = &v["counts"];
     for k in [
         "out_of_order",
@@ -416,8 +480,9 @@ fn validate_and_repair_a_broken_file() {
         assert!(counts[k].as_u64().unwrap_or(0) >= 1, "{k} missing in {v}");
     }
     assert_eq!(v["repaired"], false);
-    let r = d.ctl_json(&["data", "validate", "BTCTEST", "1h", "--repair"]);
+    let (r, code) = validate(&d, &["BTCTEST", "1h", "--repair"]);
     assert_eq!(r["repaired"], true);
+    assert_eq!(code, Some(CHECK_FAILED), "the gap is never filled: {r}");
     let actions: Vec<String> = r["changes"]
         .as_array()
         .unwrap()
@@ -436,7 +501,8 @@ fn validate_and_repair_a_broken_file() {
             "{want} not in {actions:?}"
         );
     }
-    let after = d.ctl_json(&["data", "validate", "BTCTEST", "1h"]);
+    let (after, code) = validate(&d, &["BTCTEST", "1h"]);
+    assert_eq!(code, Some(CHECK_FAILED), "{after}");
     let left: Vec<&String> = after["counts"].as_object().unwrap().keys().collect();
     assert_eq!(
         left,
@@ -573,7 +639,9 @@ fn kill_9_during_an_import_leaves_a_whole_file() {
         ["BIG_1m.parquet"],
         "leftover temporaries are removed at start"
     );
-    let v = d.ctl_json(&["data", "validate", "BIG", "1m"]);
+    // Its made-up times ignore market hours, so it has gaps; only the row count matters here.
+    let (v, code) = validate(&d, &["BIG", "1m"]);
+    assert!(matches!(code, Some(0 | CHECK_FAILED)), "{code:?}: {v}");
     assert_eq!(v["rows"].as_u64(), Some(rows));
 }
 

@@ -5,7 +5,7 @@
 //! written in full under a hidden temporary name, every file and the directory fsynced, then renamed
 //! into place: a crash at any point leaves either no model or a complete one, and listing skips hidden
 //! names (their leftovers are removed at the next start). `latest` in the strategy's directory names
-//! the newest version and is replaced the same way.
+//! the newest version and is replaced atomically too (`ktrdr-atomicfile`).
 
 use crate::metrics::Metrics;
 use crate::model::Mlp;
@@ -126,9 +126,16 @@ impl ModelStore {
         for dir in subdirs(&self.root) {
             for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if (name.starts_with(TMP_PREFIX) || name.starts_with(DELETING_PREFIX))
-                    && fs::remove_dir_all(entry.path()).is_ok()
-                {
+                if !(ktrdr_atomicfile::is_temporary(&name) || name.starts_with(DELETING_PREFIX)) {
+                    continue;
+                }
+                // Version directories are written under a temporary name; `latest` is one file.
+                let gone = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    fs::remove_dir_all(entry.path())
+                } else {
+                    fs::remove_file(entry.path())
+                };
+                if gone.is_ok() {
                     removed += 1;
                 }
             }
@@ -247,11 +254,9 @@ impl ModelStore {
     }
 
     fn point_latest(&self, sdir: &Path, dir_name: &str) -> Result<(), StoreError> {
-        let tmp = sdir.join(format!("{TMP_PREFIX}latest-{}", std::process::id()));
-        write_synced(&tmp, dir_name.as_bytes())?;
         let dst = sdir.join(LATEST);
-        fs::rename(&tmp, &dst).map_err(|e| io(dst.display(), e))?;
-        sync_dir(sdir)
+        ktrdr_atomicfile::write_atomic(&dst, |w| w.write_all(dir_name.as_bytes()))
+            .map_err(|e| io(dst.display(), e))
     }
 
     /// Every complete model, newest first within each strategy.
@@ -452,4 +457,45 @@ fn sync_dir(path: &Path) -> Result<(), StoreError> {
     File::open(path)
         .and_then(|f| f.sync_all())
         .map_err(|e| io(path.display(), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn latest_is_replaced_without_leaving_a_temporary() {
+        let data = tempfile::tempdir().unwrap();
+        let store = ModelStore::new(data.path());
+        let sdir = store.root().join("s");
+        fs::create_dir_all(&sdir).unwrap();
+        store.point_latest(&sdir, "X_1h_v1").unwrap();
+        store.point_latest(&sdir, "X_1h_v2").unwrap();
+        assert_eq!(fs::read_to_string(sdir.join(LATEST)).unwrap(), "X_1h_v2");
+        assert_eq!(names(&sdir), [LATEST]);
+    }
+
+    #[test]
+    fn leftover_temporary_files_and_directories_are_removed() {
+        let data = tempfile::tempdir().unwrap();
+        let store = ModelStore::new(data.path());
+        let sdir = store.root().join("s");
+        fs::create_dir_all(sdir.join(".tmp-X_1h-1-2-3")).unwrap();
+        fs::create_dir_all(sdir.join(".deleting-X_1h_v1-9")).unwrap();
+        fs::create_dir_all(sdir.join("X_1h_v2")).unwrap();
+        // A crash while `latest` was replaced, by this version and by earlier ones.
+        fs::write(sdir.join(".latest.tmp-a1B2c3"), "X_1h_v2").unwrap();
+        fs::write(sdir.join(".tmp-latest-99"), "X_1h_v2").unwrap();
+        assert_eq!(store.clean_temporaries(), 4);
+        assert_eq!(names(&sdir), ["X_1h_v2"]);
+    }
 }

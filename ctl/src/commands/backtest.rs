@@ -258,20 +258,10 @@ fn bar_time(ms: i64) -> String {
     timestamp_ms(ms)
 }
 
-/// Temporary file + rename, so an interrupted write never leaves half a picture under the name.
+/// Atomically, so an interrupted write or a full disk never leaves half a picture under the name.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WireError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("plot");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let fail = |e: std::io::Error| {
-        let _ = std::fs::remove_file(&tmp);
-        WireError::validation(format!("cannot write {}: {e}", path.display()))
-    };
-    std::fs::write(&tmp, bytes).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)
+    ktrdr_atomicfile::write_atomic(path, |w| w.write_all(bytes))
+        .map_err(|e| WireError::validation(format!("cannot write {}: {e}", path.display())))
 }
 
 fn pct(x: f64) -> String {

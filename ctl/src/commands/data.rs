@@ -39,6 +39,7 @@ pub enum DataCommand {
     Range { symbol: String, timeframe: String },
     /// Check a series: OHLC consistency, NaN, negative volume, duplicate and out-of-order
     /// timestamps, gaps outside market closures. --repair fixes what it can and lists every change.
+    /// Exit code 12 when problems remain (after --repair: gaps, which it never fills).
     Validate {
         symbol: String,
         timeframe: String,
@@ -202,7 +203,8 @@ pub async fn run(c: &mut Client, json: bool, cmd: DataCommand) -> Result<(), Fai
             let Reply::DataValidation(r) = reply else {
                 return Err(unexpected(reply));
             };
-            print_validation(&r, json)
+            print_validation(&r, json)?;
+            check_passed(&r, repair)
         }
         DataCommand::Import {
             file,
@@ -539,6 +541,35 @@ fn summary(s: &BarsSummary, fmt: ShowFormat) {
     if let Some(p) = &s.saved_to {
         eprintln!("saved to {p}");
     }
+}
+
+/// The exit status of `data validate`: a failed check when problems remain. Without --repair every
+/// issue counts. A repair fixes every per-bar issue, duplicate and ordering but never fills a gap,
+/// and a bar it drops for a missing or non-positive price leaves a hole the calendar may expect; so
+/// after it, those kinds still fail the check.
+fn check_passed(r: &ValidationReport, repair: bool) -> Result<(), Failure> {
+    let remains = |kind: &str| r.counts.get(kind).is_some_and(|&n| n > 0);
+    let failed = if repair {
+        ["gap", "non_finite_price", "non_positive_price"]
+            .into_iter()
+            .any(remains)
+    } else {
+        r.counts.values().any(|&n| n > 0)
+    };
+    if !failed {
+        return Ok(());
+    }
+    let issues: u64 = r.counts.values().sum();
+    Err(Failure::CheckFailed(format!(
+        "{} {}: {issues} issue(s) found{}",
+        r.symbol,
+        r.timeframe,
+        if repair {
+            "; a repair cannot fix all of them"
+        } else {
+            ""
+        }
+    )))
 }
 
 fn print_validation(r: &ValidationReport, json: bool) -> Result<(), Failure> {

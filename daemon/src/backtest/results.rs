@@ -1,14 +1,13 @@
 //! Saved backtest results: one JSON file per operation, `{state_dir}/backtests/{id}.json`, written
-//! atomically so `backtest show` never reads half a file. The operation's own result holds the
-//! summary; the file adds what is too large for it (trades, the equity curves).
+//! atomically so `backtest show` never reads half a file (and a full disk is an error, not a
+//! truncated file). The operation's own result holds the summary; the file adds what is too large
+//! for it (trades, the equity curves).
 
-use crate::data::store::write_atomic;
+use crate::data::store::write_file;
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::backtest::{BacktestSummary, Trade};
 use serde::{Deserialize, Serialize};
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Detail {
@@ -22,14 +21,12 @@ pub struct Detail {
 
 pub struct Results {
     dir: PathBuf,
-    temporaries: AtomicU64,
 }
 
 impl Results {
     pub fn new(state_dir: &Path) -> Results {
         Results {
             dir: state_dir.join("backtests"),
-            temporaries: AtomicU64::new(0),
         }
     }
 
@@ -47,9 +44,8 @@ impl Results {
                 .with_hint("is the state directory writable and not full?")
         })?;
         let target = self.path(d.summary.id);
-        write_atomic(&target, &self.temporaries, |f| {
-            serde_json::to_writer(BufWriter::with_capacity(1 << 16, f), d)
-                .map_err(|e| e.to_string())
+        write_file(&target, |w| {
+            serde_json::to_writer(w, d).map_err(std::io::Error::from)
         })?;
         Ok(target)
     }
@@ -99,9 +95,202 @@ impl Results {
             .filter(|e| {
                 e.file_name()
                     .to_str()
-                    .is_some_and(|n| n.starts_with('.') && n.contains(".tmp-"))
+                    .is_some_and(ktrdr_atomicfile::is_temporary)
             })
             .filter(|e| std::fs::remove_file(e.path()).is_ok())
             .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ktrdr_protocol::backtest::{BacktestConfig, BuyHoldSummary};
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    use std::process::Command;
+
+    /// A result of `bars` hourly bars with no trades; its JSON takes about 70 bytes a bar.
+    fn detail(bars: usize) -> Detail {
+        let ts: Vec<i64> = (0..bars as i64)
+            .map(|i| 1_700_000_000_000 + i * 3_600_000)
+            .collect();
+        let close: Vec<f64> = (0..bars).map(|i| 100.0 + (i as f64 * 0.37).sin()).collect();
+        let prices = ktrdr_backtest::Prices {
+            ts: &ts,
+            open: &close,
+            high: &close,
+            low: &close,
+            close: &close,
+        };
+        let hold = vec![[0.1f32, 0.8, 0.1]; bars];
+        let config = BacktestConfig::default();
+        let out = ktrdr_backtest::run(prices, &hold, &config).unwrap();
+        let bh = &out.buy_hold;
+        Detail {
+            summary: BacktestSummary {
+                id: 7,
+                model: "m/X_1h_v1".into(),
+                symbol: "X".into(),
+                timeframe: "1h".into(),
+                first_ms: ts[0],
+                last_ms: ts[bars - 1],
+                bars: bars as u64,
+                config,
+                metrics: out.metrics.clone(),
+                buy_hold: BuyHoldSummary {
+                    total_return: bh.total_return,
+                    annual_return: bh.annual_return,
+                    volatility: bh.volatility,
+                    sharpe: bh.sharpe,
+                    max_drawdown: bh.max_drawdown,
+                    end_equity: 0.0,
+                },
+                actions: [0, bars as u64, 0],
+                acted: 0,
+                warnings: Vec::new(),
+                host_service: None,
+                host_operation: None,
+            },
+            ts,
+            close,
+            equity: out.equity,
+            buy_hold: out.buy_hold.equity,
+            trades: out.trades,
+        }
+    }
+
+    /// ~29 KB of JSON: less than the 64 KiB write buffer, so every byte reaches the disk only in
+    /// the final flush, which is where a full disk shows.
+    fn small_detail() -> Detail {
+        let d = detail(400);
+        let len = serde_json::to_vec(&d).unwrap().len();
+        assert!((20_000..60_000).contains(&len), "{len} bytes");
+        d
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn saves_and_loads_back() {
+        let state = tempfile::tempdir().unwrap();
+        let results = Results::new(state.path());
+        let d = small_detail();
+        results.save(&d).unwrap();
+        // serde_json's float parsing may differ in the last bit, so compare what parses exactly.
+        let back = results.load(7).unwrap();
+        assert_eq!((back.summary.id, &back.ts), (7, &d.ts));
+        assert_eq!(back.equity.len(), d.equity.len());
+        assert_eq!(entries(results.dir()), ["7.json"]);
+    }
+
+    /// A tmpfs of `bytes` mounted on a fresh directory, unmounted on drop; None (with the reason
+    /// printed) where mounting is not permitted.
+    struct Tmpfs(tempfile::TempDir);
+
+    impl Tmpfs {
+        fn mount(bytes: u64) -> Option<Tmpfs> {
+            let dir = tempfile::tempdir().unwrap();
+            let path = CString::new(dir.path().as_os_str().as_bytes()).unwrap();
+            let opts = CString::new(format!("size={bytes}")).unwrap();
+            // SAFETY: NUL-terminated strings that outlive the call.
+            let rc = unsafe {
+                libc::mount(
+                    c"tmpfs".as_ptr(),
+                    path.as_ptr(),
+                    c"tmpfs".as_ptr(),
+                    0,
+                    opts.as_ptr().cast(),
+                )
+            };
+            if rc != 0 {
+                eprintln!(
+                    "skipped: cannot mount a tmpfs here ({}); \
+                     a_save_past_the_file_size_limit_fails_and_leaves_nothing covers the same path",
+                    std::io::Error::last_os_error()
+                );
+                return None;
+            }
+            Some(Tmpfs(dir))
+        }
+    }
+
+    impl Drop for Tmpfs {
+        fn drop(&mut self) {
+            let path = CString::new(self.0.path().as_os_str().as_bytes()).unwrap();
+            // SAFETY: a NUL-terminated path; MNT_DETACH so a still-open file cannot keep it busy.
+            unsafe {
+                libc::umount2(path.as_ptr(), libc::MNT_DETACH);
+            }
+        }
+    }
+
+    #[test]
+    fn a_save_on_a_full_disk_fails_and_leaves_nothing() {
+        let Some(fs) = Tmpfs::mount(64 << 10) else {
+            return;
+        };
+        // 16 KiB left: room for half the result.
+        std::fs::write(fs.0.path().join("filler"), vec![0u8; 48 << 10]).unwrap();
+        let results = Results::new(fs.0.path());
+        let e = results.save(&small_detail()).unwrap_err();
+        assert!(e.message.contains("space"), "{e:?}");
+        assert_eq!(entries(results.dir()), Vec::<String>::new());
+        assert!(results.load(7).is_err());
+    }
+
+    /// The test `name` of this binary run again in a child process whose file size limit is
+    /// `limit` bytes, so writes past it fail (EFBIG) much like on a full disk, without root and
+    /// without limiting this multi-threaded process. False in the parent, after checking the child
+    /// passed; true in the child, which then runs the test body under the limit.
+    fn under_file_size_limit(name: &str, limit: u64) -> bool {
+        const CHILD: &str = "KTRDR_TEST_FSIZE_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let lim = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            // SAFETY: plain system calls on this process; with SIGXFSZ ignored an oversized write
+            // fails with EFBIG instead of killing the process.
+            unsafe {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
+            }
+            return true;
+        }
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "child failed:\n{text}");
+        assert!(text.contains("1 passed"), "the child ran no test:\n{text}");
+        false
+    }
+
+    #[test]
+    fn a_save_past_the_file_size_limit_fails_and_leaves_nothing() {
+        if !under_file_size_limit(
+            "backtest::results::tests::a_save_past_the_file_size_limit_fails_and_leaves_nothing",
+            8 << 10,
+        ) {
+            return;
+        }
+        let state = tempfile::tempdir().unwrap();
+        let results = Results::new(state.path());
+        assert!(results.save(&small_detail()).is_err());
+        assert_eq!(entries(results.dir()), Vec::<String>::new());
     }
 }

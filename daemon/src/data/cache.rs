@@ -77,6 +77,15 @@ impl Cache {
         None
     }
 
+    /// [`Cache::get`] without counting a hit or a miss, for a second look within one request.
+    pub fn peek(&self, key: &SeriesKey, stamp: Stamp) -> Option<Arc<Bars>> {
+        let g = self.lock();
+        g.map
+            .get(key)
+            .filter(|e| e.stamp == stamp)
+            .map(|e| Arc::clone(&e.bars))
+    }
+
     pub fn insert(&self, key: SeriesKey, stamp: Stamp, bars: Arc<Bars>) {
         let bytes = bars.byte_size();
         let mut g = self.lock();

@@ -81,19 +81,9 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 /// instead of two thousand. Advice only; without THP it changes nothing.
 pub(crate) fn huge_zeroed<T: Copy + Zero>(n: usize) -> Vec<T> {
     let v = vec![T::ZERO; n];
-    let bytes = n * std::mem::size_of::<T>();
-    const HUGE: usize = 2 << 20;
-    if bytes >= 2 * HUGE {
-        let start = v.as_ptr() as usize;
-        let lo = start.next_multiple_of(HUGE);
-        let hi = (start + bytes) & !(HUGE - 1);
-        if hi > lo {
-            // SAFETY: [lo, hi) lies inside `v`'s allocation, which is live; MADV_HUGEPAGE does not
-            // change its contents or validity, only how the kernel backs untouched pages.
-            unsafe {
-                libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE);
-            }
-        }
+    // Below two huge pages the aligned part is at most one page: not worth a system call.
+    if std::mem::size_of_val(v.as_slice()) >= 4 << 20 {
+        crate::sys::advise_huge_pages(&v);
     }
     v
 }

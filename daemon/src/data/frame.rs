@@ -17,6 +17,7 @@ use ktrdr_market::Bars;
 use ktrdr_market::time::{self, Instant};
 use polars::prelude::*;
 use std::fs::File;
+use std::io::Write;
 use std::path::Path;
 
 pub fn read_csv(path: &Path) -> PolarsResult<DataFrame> {
@@ -226,25 +227,23 @@ pub fn encode(bars: &Bars) -> PolarsResult<DataFrame> {
     DataFrame::new(bars.len(), cols)
 }
 
-pub fn write_parquet(file: &mut File, bars: &Bars) -> PolarsResult<()> {
+pub fn write_parquet(out: &mut dyn Write, bars: &Bars) -> PolarsResult<()> {
     let mut df = encode(bars)?;
-    ParquetWriter::new(file).finish(&mut df)?;
+    ParquetWriter::new(out).finish(&mut df)?;
     Ok(())
 }
 
 /// The predecessor's CSV layout, so its tools keep reading what the daemon writes.
-pub fn write_csv(file: &mut File, bars: &Bars) -> PolarsResult<()> {
+pub fn write_csv(out: &mut dyn Write, bars: &Bars) -> PolarsResult<()> {
     let mut df = encode(bars)?;
-    CsvWriter::new(file)
+    CsvWriter::new(out)
         .include_header(true)
         .with_datetime_format(Some("%Y-%m-%d %H:%M:%S%:z".into()))
         .finish(&mut df)
 }
 
 /// One JSON object per line; non-finite numbers become `null`.
-pub fn write_jsonl(file: &mut File, bars: &Bars) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+pub fn write_jsonl(w: &mut dyn Write, bars: &Bars) -> std::io::Result<()> {
     let num = |x: f64| {
         if x.is_finite() {
             x.to_string()

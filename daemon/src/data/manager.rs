@@ -4,7 +4,7 @@
 use super::cache::Cache;
 use super::frame;
 use super::input::{SeriesKey, Window, Zone};
-use super::store::{FileEntry, Format, Store};
+use super::store::{FileEntry, Format, Stamp, Store};
 use super::watch;
 use crate::ops::OpHandle;
 use ktrdr_market::quality;
@@ -31,6 +31,15 @@ pub struct DataCounters {
     pub bars_streamed: AtomicU64,
     pub watch_events: AtomicU64,
     pub temporaries_removed: AtomicU64,
+    /// Series files parsed to serve reads (cache misses that reached the disk).
+    pub loads_from_disk: AtomicU64,
+}
+
+/// A read of one version of a series' file in progress. Requests that miss the cache meanwhile wait
+/// for it instead of parsing the file again; its outcome, success or error, is theirs too.
+struct Flight {
+    stamp: Stamp,
+    outcome: Arc<tokio::sync::OnceCell<Result<Arc<Bars>, WireError>>>,
 }
 
 /// A series as served: the bars (sorted, unique) and the file they came from.
@@ -45,6 +54,8 @@ pub struct DataManager {
     pub counters: Arc<DataCounters>,
     /// One writer per series at a time: an import's read-merge-write must not interleave with another.
     write_locks: Mutex<HashMap<SeriesKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// Reads from disk in progress, at most one per series.
+    loading: Mutex<HashMap<SeriesKey, Flight>>,
     watcher: Mutex<Option<watch::Watcher>>,
     pub watch_error: Option<String>,
 }
@@ -90,6 +101,7 @@ impl DataManager {
             cache,
             counters,
             write_locks: Mutex::new(HashMap::new()),
+            loading: Mutex::new(HashMap::new()),
             watcher: Mutex::new(watcher),
             watch_error,
         })
@@ -114,16 +126,68 @@ impl DataManager {
         )
     }
 
-    /// The series, from the cache when its file is unchanged, else parsed on a blocking thread.
+    /// The series, from the cache when its file is unchanged, else parsed on a blocking thread; a
+    /// parse already under way for the same file is joined, not repeated.
     pub async fn load(self: &Arc<Self>, key: &SeriesKey) -> Result<Loaded, WireError> {
         // Two stat calls: cheap enough to run on the runtime thread.
         let entry = self.store.locate(key)?.ok_or_else(|| self.not_found(key))?;
         if let Some(bars) = self.cache.get(key, entry.stamp) {
             return Ok(Loaded { bars, entry });
         }
+        let outcome = {
+            let mut loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+            // A read that finished since the lookup above has filled the cache before it left
+            // `loading`, so looking again under the lock closes that window.
+            if let Some(bars) = self.cache.peek(key, entry.stamp) {
+                return Ok(Loaded { bars, entry });
+            }
+            match loading.get(key) {
+                Some(f) if f.stamp == entry.stamp => Arc::clone(&f.outcome),
+                // None, or a read of a version of the file that has since been replaced.
+                _ => {
+                    let outcome = Arc::new(tokio::sync::OnceCell::new());
+                    loading.insert(
+                        key.clone(),
+                        Flight {
+                            stamp: entry.stamp,
+                            outcome: Arc::clone(&outcome),
+                        },
+                    );
+                    outcome
+                }
+            }
+        };
+        let result = outcome
+            .get_or_init(|| self.read_from_disk(key, &entry))
+            .await
+            .clone();
+        {
+            // Retired as soon as it is done: later requests find the bars in the cache, or, after
+            // an error, read the file afresh instead of inheriting this read's failure.
+            let mut loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+            if loading
+                .get(key)
+                .is_some_and(|f| Arc::ptr_eq(&f.outcome, &outcome))
+            {
+                loading.remove(key);
+            }
+        }
+        Ok(Loaded {
+            bars: result?,
+            entry,
+        })
+    }
+
+    /// Parses the series' file and caches the bars (before the read leaves `loading`; see `load`).
+    async fn read_from_disk(
+        self: &Arc<Self>,
+        key: &SeriesKey,
+        entry: &FileEntry,
+    ) -> Result<Arc<Bars>, WireError> {
         let me = Arc::clone(self);
         let e = entry.clone();
         let bars = blocking(move || {
+            me.counters.loads_from_disk.fetch_add(1, Ordering::Relaxed);
             let started = std::time::Instant::now();
             let mut bars = me.store.load(&e)?;
             tracing::debug!(
@@ -143,7 +207,7 @@ impl DataManager {
         let bars = Arc::new(bars);
         self.cache
             .insert(key.clone(), entry.stamp, Arc::clone(&bars));
-        Ok(Loaded { bars, entry })
+        Ok(bars)
     }
 
     pub async fn list(self: &Arc<Self>) -> Result<SeriesList, WireError> {
@@ -384,10 +448,12 @@ impl DataManager {
             } else {
                 bars.slice(r)
             };
-            super::store::write_export(&o, |f| match format {
-                ExportFormat::Csv => frame::write_csv(f, &part).map_err(|e| e.to_string()),
-                ExportFormat::Parquet => frame::write_parquet(f, &part).map_err(|e| e.to_string()),
-                ExportFormat::Jsonl => frame::write_jsonl(f, &part).map_err(|e| e.to_string()),
+            super::store::write_file(&o, |w| match format {
+                ExportFormat::Csv => frame::write_csv(w, &part).map_err(std::io::Error::other),
+                ExportFormat::Parquet => {
+                    frame::write_parquet(w, &part).map_err(std::io::Error::other)
+                }
+                ExportFormat::Jsonl => frame::write_jsonl(w, &part),
             })
         })
         .await?;
@@ -492,5 +558,69 @@ impl DataManager {
         self.cache
             .insert(key.clone(), entry.stamp, Arc::new(merged));
         Ok((stats, rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ktrdr_market::synth::{Spec, generate};
+
+    fn key() -> SeriesKey {
+        SeriesKey {
+            symbol: "X".into(),
+            timeframe: Timeframe::M1,
+        }
+    }
+
+    fn parsed(m: &DataManager) -> u64 {
+        m.counters.loads_from_disk.load(Ordering::Relaxed)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_first_loads_of_a_series_share_one_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        // Big enough that the parse outlasts the time it takes all requests to arrive.
+        let bars = generate(&Spec {
+            bars: 200_000,
+            ..Spec::default()
+        });
+        Store::new(dir.path().to_path_buf())
+            .save(&key(), &bars, Format::Parquet)
+            .unwrap();
+        let m = DataManager::open(dir.path().to_path_buf(), 1 << 30);
+        let k = key();
+        let loads = futures_util::future::join_all((0..8).map(|_| m.load(&k))).await;
+        let loaded: Vec<Loaded> = loads.into_iter().map(Result::unwrap).collect();
+        assert_eq!(parsed(&m), 1, "one parse for 8 concurrent first requests");
+        assert_eq!(*loaded[0].bars, bars);
+        assert!(loaded.iter().all(|l| Arc::ptr_eq(&l.bars, &loaded[0].bars)));
+        m.load(&k).await.unwrap();
+        assert_eq!(parsed(&m), 1, "later requests are served from the cache");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_load_is_not_kept_and_the_next_request_parses_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("X_1m.csv");
+        std::fs::write(
+            &path,
+            "timestamp,open,high,low,close,volume\nnot a time,1,2,3,4,5\n",
+        )
+        .unwrap();
+        let m = DataManager::open(dir.path().to_path_buf(), 1 << 30);
+        let k = key();
+        let (a, b) = tokio::join!(m.load(&k), m.load(&k));
+        assert!(a.is_err() && b.is_err());
+        let bars = generate(&Spec {
+            bars: 100,
+            ..Spec::default()
+        });
+        Store::new(dir.path().to_path_buf())
+            .save(&k, &bars, Format::Csv)
+            .unwrap();
+        let before = parsed(&m);
+        assert_eq!(*m.load(&k).await.unwrap().bars, bars);
+        assert_eq!(parsed(&m), before + 1);
     }
 }

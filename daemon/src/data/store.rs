@@ -4,18 +4,17 @@
 //! loads ten times faster); the CSV is listed as shadowed. An existing CSV series stays CSV when it is
 //! written, so the predecessor's tools keep working on it.
 //!
-//! Writes are atomic: a temporary file in the same directory (named `.STEM.EXT.tmp-PID-N`, which the
-//! scan never takes for a series), fsync, rename over the target, fsync the directory. A crash at any
-//! point leaves either the old file or the new one, never a torn one; leftover temporaries are removed
-//! at the next start.
+//! Writes are atomic ([`ktrdr_atomicfile`]): a temporary file in the same directory (named
+//! `.STEM.EXT.tmp-XXXXXX`, which the scan never takes for a series), a checked flush, fsync, rename
+//! over the target, fsync the directory. A crash at any point leaves either the old file or the new
+//! one, never a torn one; leftover temporaries are removed at the next start.
 
 use super::frame;
 use super::input::{SeriesKey, Zone};
 use ktrdr_market::{Bars, Timeframe};
 use ktrdr_protocol::WireError;
-use std::fs::File;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::UNIX_EPOCH;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +79,6 @@ pub struct FileEntry {
 
 pub struct Store {
     dir: PathBuf,
-    temp_counter: AtomicU64,
 }
 
 /// `SYMBOL_TIMEFRAME.ext` to its series and format. The timeframe is the part after the last `_`
@@ -107,10 +105,7 @@ pub fn parse_name(name: &str) -> Option<(SeriesKey, Format)> {
 
 impl Store {
     pub fn new(dir: PathBuf) -> Store {
-        Store {
-            dir,
-            temp_counter: AtomicU64::new(0),
-        }
+        Store { dir }
     }
 
     pub fn dir(&self) -> &Path {
@@ -200,9 +195,12 @@ impl Store {
         format: Format,
     ) -> Result<FileEntry, WireError> {
         let target = self.dir.join(format!("{}.{}", key.stem(), format.ext()));
-        write_atomic(&target, &self.temp_counter, |f| match format {
-            Format::Csv => frame::write_csv(f, bars).map_err(|e| e.to_string()),
-            Format::Parquet => frame::write_parquet(f, bars).map_err(|e| e.to_string()),
+        write_file(&target, |w| {
+            match format {
+                Format::Csv => frame::write_csv(w, bars),
+                Format::Parquet => frame::write_parquet(w, bars),
+            }
+            .map_err(io::Error::other)
         })?;
         self.entry(key, format).ok().flatten().ok_or_else(|| {
             WireError::internal(format!(
@@ -221,10 +219,7 @@ impl Store {
         for ent in rd.flatten() {
             let name = ent.file_name();
             let Some(name) = name.to_str() else { continue };
-            if name.starts_with('.')
-                && name.contains(".tmp-")
-                && std::fs::remove_file(ent.path()).is_ok()
-            {
+            if ktrdr_atomicfile::is_temporary(name) && std::fs::remove_file(ent.path()).is_ok() {
                 tracing::warn!(
                     file = name,
                     "removed a temporary file left by an interrupted write"
@@ -236,46 +231,28 @@ impl Store {
     }
 }
 
-static EXPORT_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Writes `target` atomically (see the module documentation). The temporary is removed on failure.
-pub fn write_atomic(
+/// Replaces `target` atomically with what `write` produces ([`ktrdr_atomicfile::write_atomic`]);
+/// on an error the old file is untouched and no temporary is left.
+pub fn write_file(
     target: &Path,
-    counter: &AtomicU64,
-    write: impl FnOnce(&mut File) -> Result<(), String>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), WireError> {
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let n = counter.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
-    let fail = |what: &str, e: String| {
-        let _ = std::fs::remove_file(&tmp);
-        WireError::internal(format!("cannot write {}: {what}: {e}", target.display()))
-    };
-    let mut file = File::create_new(&tmp).map_err(|e| {
-        WireError::internal(format!("cannot create a file in {}: {e}", dir.display()))
-            .with_hint("is the directory writable and not full?")
-    })?;
-    write(&mut file).map_err(|e| fail("encoding", e))?;
-    file.sync_all().map_err(|e| fail("fsync", e.to_string()))?;
-    drop(file);
-    std::fs::rename(&tmp, target).map_err(|e| fail("rename", e.to_string()))?;
-    // The rename itself is durable only once the directory is synced.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// [`write_atomic`] for files outside the data directory (exports).
-pub fn write_export(
-    target: &Path,
-    write: impl FnOnce(&mut File) -> Result<(), String>,
-) -> Result<(), WireError> {
-    write_atomic(target, &EXPORT_COUNTER, write)
+    ktrdr_atomicfile::write_atomic(target, write).map_err(|e| {
+        let full = matches!(
+            e.kind(),
+            io::ErrorKind::StorageFull
+                | io::ErrorKind::QuotaExceeded
+                | io::ErrorKind::FileTooLarge
+                | io::ErrorKind::PermissionDenied
+                | io::ErrorKind::ReadOnlyFilesystem
+        );
+        let err = WireError::internal(format!("cannot write {}: {e}", target.display()));
+        if full {
+            err.with_hint("is the directory writable and not full?")
+        } else {
+            err
+        }
+    })
 }
 
 #[cfg(test)]
@@ -317,7 +294,7 @@ mod tests {
         });
         let e = store.save(&key, &bars, Format::Parquet).unwrap();
         assert_eq!(store.load(&e).unwrap(), bars);
-        let failed = write_atomic(&e.path, &AtomicU64::new(0), |_| Err("boom".into()));
+        let failed = write_file(&e.path, |_| Err(io::Error::other("boom")));
         assert!(failed.is_err());
         assert_eq!(
             store.load(&e).unwrap(),

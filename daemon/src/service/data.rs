@@ -239,6 +239,7 @@ impl Service for DataService {
             ("repairs", d.repairs.load(Ordering::Relaxed)),
             ("bars_streamed", d.bars_streamed.load(Ordering::Relaxed)),
             ("watch_events", d.watch_events.load(Ordering::Relaxed)),
+            ("loads_from_disk", d.loads_from_disk.load(Ordering::Relaxed)),
             (
                 "temporaries_removed",
                 d.temporaries_removed.load(Ordering::Relaxed),

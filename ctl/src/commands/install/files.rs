@@ -1,10 +1,10 @@
-//! Writing and removing the installed files. Writes go through a temporary file and a rename, so a
-//! unit is never seen half-written by a `daemon-reload` running at the same moment.
+//! Writing and removing the installed files. Writes are atomic (`ktrdr-atomicfile`), so a unit is
+//! never seen half-written by a `daemon-reload` running at the same moment.
 
 use ktrdr_protocol::{ErrorKind, WireError};
-use std::fs::{DirBuilder, OpenOptions};
-use std::io::{ErrorKind as IoKind, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs::DirBuilder;
+use std::io::ErrorKind as IoKind;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,23 +43,8 @@ pub fn write(path: &Path, contents: &[u8], dry_run: bool) -> Result<Change, Wire
     }
     let dir = path.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    let written = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(contents).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_error("write", path, e));
-    }
+    ktrdr_atomicfile::write_atomic_mode(path, 0o644, |w| w.write_all(contents))
+        .map_err(|e| io_error("write", path, e))?;
     Ok(change)
 }
 
