@@ -22,7 +22,7 @@
 //!   and the services, whose methods are what handlers call.
 //! - [`host`]: the one host-service adapter: a delegable service's operations run here or on
 //!   another ktrdrd, decided once from configuration ([`peer`] is the connection to it).
-//! - [`data`]: the bar store behind the `data` service (files, cache, directory watch).
+//! - [`data`]: the `data` service's manager and input checks (the files and cache are `ktrdr-store`).
 //! - [`ib`]: the IB gateway connection, pacing and historical loads.
 //! - [`strategy`]: strategy files and computed indicator and fuzzy columns.
 //! - [`training`]: trainings as operations on their own OS threads (libtorch through `ktrdr-train`).
@@ -32,7 +32,6 @@
 //! - [`blocking`]: CPU-heavy work off the runtime.
 //! - [`notify`]: sd_notify readiness, status and watchdog for systemd.
 //! - [`context`]: the [`context::Daemon`] value every handler shares.
-//! - [`sys`]: the Linux-only system calls, each with its fallback for macOS.
 //!
 //! Trading-domain code (indicators, fuzzy sets, backtest engine) does not live here: it is kept pure
 //! in its own crates, and services here feed it data and wrap it in operations.
@@ -55,6 +54,5 @@ pub mod server;
 pub mod service;
 pub mod shutdown;
 pub mod strategy;
-pub mod sys;
 pub mod time;
 pub mod training;

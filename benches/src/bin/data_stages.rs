@@ -6,10 +6,10 @@
 //! `frame::decode`); Parquet (written once to a temporary file next to nothing else) read by polars,
 //! then decoded; and the whole `Store::load` for both formats.
 
-use ktrdr_daemon::data::input::{SeriesKey, Zone};
-use ktrdr_daemon::data::store::{Format, Store};
-use ktrdr_daemon::data::{fastcsv, frame};
 use ktrdr_market::Timeframe;
+use ktrdr_store::{Format, Store};
+use ktrdr_store::{SeriesKey, Zone};
+use ktrdr_store::{fastcsv, frame};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;

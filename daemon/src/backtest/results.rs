@@ -3,9 +3,9 @@
 //! truncated file). The operation's own result holds the summary; the file adds what is too large
 //! for it (trades, the equity curves).
 
-use crate::data::store::write_file;
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::backtest::{BacktestSummary, Trade};
+use ktrdr_store::files::write_file;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

@@ -1,10 +1,7 @@
 //! [`DataManager`]: the data service's business rules. Handlers call it with raw request fields; it
 //! validates them, serves series from the cache or the store, and serialises writes per series.
 
-use super::cache::Cache;
-use super::frame;
 use super::input::{SeriesKey, Window, Zone};
-use super::store::{FileEntry, Format, Stamp, Store};
 use super::watch;
 use crate::ops::OpHandle;
 use ktrdr_market::quality;
@@ -14,6 +11,9 @@ use ktrdr_protocol::model::{
     ExportFormat, ExportReport, ImportReport, Progress, QualityIssue, RepairChange, SeriesInfo,
     SeriesList, SeriesRange, ValidationReport,
 };
+use ktrdr_store::cache::Cache;
+use ktrdr_store::frame;
+use ktrdr_store::{FileEntry, Format, Stamp, Store};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -83,7 +83,7 @@ impl DataManager {
             n.watch_events.fetch_add(1, Ordering::Relaxed);
             if let Some((key, _)) = watch::file_name(path)
                 .as_deref()
-                .and_then(super::store::parse_name)
+                .and_then(ktrdr_store::files::parse_name)
                 && c.invalidate(&key)
             {
                 tracing::info!(series = %key, "file changed on disk; dropped from the cache");
@@ -212,7 +212,7 @@ impl DataManager {
 
     pub async fn list(self: &Arc<Self>) -> Result<SeriesList, WireError> {
         let me = Arc::clone(self);
-        let entries = blocking(move || me.store.scan()).await?;
+        let entries = blocking(move || Ok(me.store.scan()?)).await?;
         let series = entries
             .into_iter()
             .map(|e| {
@@ -448,13 +448,14 @@ impl DataManager {
             } else {
                 bars.slice(r)
             };
-            super::store::write_file(&o, |w| match format {
+            ktrdr_store::files::write_file(&o, |w| match format {
                 ExportFormat::Csv => frame::write_csv(w, &part).map_err(std::io::Error::other),
                 ExportFormat::Parquet => {
                     frame::write_parquet(w, &part).map_err(std::io::Error::other)
                 }
                 ExportFormat::Jsonl => frame::write_jsonl(w, &part),
             })
+            .map_err(WireError::from)
         })
         .await?;
         self.counters.exports.fetch_add(1, Ordering::Relaxed);

@@ -1,21 +1,14 @@
-//! The market data store behind the `data` service.
+//! The market data behind the `data` service. The files, their formats and the cache are the
+//! `ktrdr-store` crate (`store/`); this module holds what is the daemon's own:
 //!
 //! - [`input`]: validation of what users send (symbol, timeframe, dates, time zone), errors naming
 //!   the bad field.
-//! - [`fastcsv`]: the fast path for the predecessor's exact CSV layout (the general reader is the
-//!   fallback).
-//! - [`frame`]: polars frames to and from [`ktrdr_market::Bars`]; the file layouts accepted.
-//! - [`store`]: the data directory: `SYMBOL_TIMEFRAME.csv|.parquet` files, atomic writes.
-//! - [`cache`]: hot series in memory under a byte budget, least recently used evicted first.
 //! - [`watch`]: a debounced watch of the directory that drops cache entries of files changed outside.
-//! - [`manager`]: the business rules tying them together; the service and handlers call only it.
+//! - [`manager`]: the business rules (windows, merges, validation and repair, imports, exports,
+//!   resampling, one shared parse per uncached series); the data service calls only it.
 
-pub mod cache;
-pub mod fastcsv;
-pub mod frame;
 pub mod input;
 pub mod manager;
-pub mod store;
 pub mod watch;
 
 pub use manager::DataManager;

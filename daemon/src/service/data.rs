@@ -5,7 +5,7 @@ use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
 use crate::config::Section;
 use crate::data::DataManager;
-use crate::data::input::{self, SeriesKey, Zone};
+use crate::data::input::{self, SeriesKey};
 use crate::ops::{Registry, Work};
 use ktrdr_market::{Bars, Timeframe};
 use ktrdr_protocol::WireError;
@@ -76,7 +76,7 @@ impl DataService {
     /// before it exists.
     pub async fn import(&self, req: DataImport) -> Result<OperationRecord, WireError> {
         let key = input::key(&req.symbol, &req.timeframe)?;
-        let zone = Zone::parse(req.timezone.as_deref())?;
+        let zone = input::zone(req.timezone.as_deref())?;
         let source = absolute("import path", &req.path)?;
         match std::fs::metadata(&source) {
             Ok(m) if m.is_file() => {}

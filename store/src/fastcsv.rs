@@ -2,7 +2,7 @@
 //! `timestamp,open,high,low,close,volume` with timestamps exactly `YYYY-MM-DD HH:MM:SS+00:00` and
 //! plain decimal numbers.
 //!
-//! The general reader (polars, then [`super::frame::decode`]) parses a million bars in about half a
+//! The general reader (polars, then [`crate::frame::decode`]) parses a million bars in about half a
 //! second, most of it turning timestamp strings into datetimes. This parser reads the bytes once,
 //! computes timestamps arithmetically (a row's date is usually the previous row's, so its day number
 //! is reused), parses numbers with `fast-float2` (the parser polars itself uses, so the values are
@@ -382,8 +382,8 @@ fn number(field: &[u8]) -> Option<(f64, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::frame;
-    use crate::data::input::Zone;
+    use crate::frame;
+    use crate::key::Zone;
     use ktrdr_market::synth::{Spec, generate};
     use ktrdr_market::{Calendar, Timeframe};
     use std::path::{Path, PathBuf};

@@ -1,8 +1,8 @@
 //! Hot series in memory under a byte budget. Least recently used entries are evicted to make room;
 //! a series larger than the whole budget is served but not kept.
 
-use super::input::SeriesKey;
-use super::store::Stamp;
+use crate::files::Stamp;
+use crate::key::SeriesKey;
 use ktrdr_market::Bars;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

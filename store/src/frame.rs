@@ -12,7 +12,7 @@
 //! Stored files are written with a `timestamp` column: UTC strings in CSV (the predecessor's
 //! layout, read back exactly), a UTC millisecond datetime in Parquet.
 
-use super::input::Zone;
+use crate::key::Zone;
 use ktrdr_market::Bars;
 use ktrdr_market::time::{self, Instant};
 use polars::prelude::*;
@@ -47,12 +47,12 @@ impl std::fmt::Display for ReadError {
     }
 }
 
-/// Reads a CSV file into bars: [`fastcsv`](super::fastcsv) for the predecessor's exact layout, else
+/// Reads a CSV file into bars: [`fastcsv`](crate::fastcsv) for the predecessor's exact layout, else
 /// (on any other layout or irregularity) polars and [`decode`] on the same bytes, which accept every
 /// layout listed above and name the bad row of a broken file.
 pub fn read_csv_bars(path: &Path, zone: &Zone) -> Result<Decoded, ReadError> {
-    let bytes = super::fastcsv::read_file(path).map_err(|e| ReadError::Read(e.to_string()))?;
-    match super::fastcsv::parse(&bytes) {
+    let bytes = crate::fastcsv::read_file(path).map_err(|e| ReadError::Read(e.to_string()))?;
+    match crate::fastcsv::parse(&bytes) {
         Ok(bars) => {
             return Ok(Decoded {
                 bars,
@@ -142,11 +142,11 @@ fn f64_values(ca: &Float64Chunked) -> Vec<f64> {
 }
 
 /// The chunks of a column, `len` values in all, copied into one vector (huge pages when large).
-fn concat<'a, T: Copy + super::fastcsv::Zero + 'a>(
+fn concat<'a, T: Copy + crate::fastcsv::Zero + 'a>(
     chunks: impl Iterator<Item = &'a [T]>,
     len: usize,
 ) -> Vec<T> {
-    let mut out = super::fastcsv::huge_zeroed::<T>(len);
+    let mut out = crate::fastcsv::huge_zeroed::<T>(len);
     let mut at = 0;
     for c in chunks {
         let end = (at + c.len()).min(len);

@@ -9,10 +9,10 @@
 //! over the target, fsync the directory. A crash at any point leaves either the old file or the new
 //! one, never a torn one; leftover temporaries are removed at the next start.
 
-use super::frame;
-use super::input::{SeriesKey, Zone};
+use crate::error::StoreError;
+use crate::frame;
+use crate::key::{SeriesKey, Zone, normalize_symbol};
 use ktrdr_market::{Bars, Timeframe};
-use ktrdr_protocol::WireError;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -99,7 +99,7 @@ pub fn parse_name(name: &str) -> Option<(SeriesKey, Format)> {
     if timeframe.as_str() != tf {
         return None;
     }
-    let symbol = super::input::symbol(sym).ok()?;
+    let symbol = normalize_symbol(sym)?;
     (symbol == sym).then_some((SeriesKey { symbol, timeframe }, format))
 }
 
@@ -134,9 +134,10 @@ impl Store {
     }
 
     /// The file holding a series now, if any. Two `stat` calls: cheap enough for every request.
-    pub fn locate(&self, key: &SeriesKey) -> Result<Option<FileEntry>, WireError> {
-        let io = |e: std::io::Error| {
-            WireError::internal(format!("cannot read {}: {e}", self.dir.display()))
+    pub fn locate(&self, key: &SeriesKey) -> Result<Option<FileEntry>, StoreError> {
+        let io = |source: std::io::Error| StoreError::Stat {
+            path: self.dir.clone(),
+            source,
         };
         if let Some(e) = self.entry(key, Format::Parquet).map_err(io)? {
             return Ok(Some(e));
@@ -145,10 +146,10 @@ impl Store {
     }
 
     /// Every series file, sorted by symbol then timeframe.
-    pub fn scan(&self) -> Result<Vec<FileEntry>, WireError> {
-        let rd = std::fs::read_dir(&self.dir).map_err(|e| {
-            WireError::internal(format!("cannot list {}: {e}", self.dir.display()))
-                .with_hint("is KTRDR_DATA_DIR readable?")
+    pub fn scan(&self) -> Result<Vec<FileEntry>, StoreError> {
+        let rd = std::fs::read_dir(&self.dir).map_err(|source| StoreError::List {
+            dir: self.dir.clone(),
+            source,
         })?;
         let mut out = Vec::new();
         for ent in rd.flatten() {
@@ -171,10 +172,10 @@ impl Store {
     }
 
     /// Reads and decodes a stored file. Blocking and CPU-heavy: call from a blocking thread.
-    pub fn load(&self, entry: &FileEntry) -> Result<Bars, WireError> {
-        let bad = |why: String| {
-            WireError::internal(format!("cannot read {}: {why}", entry.path.display()))
-                .with_hint("fix or remove the file, or re-import the series")
+    pub fn load(&self, entry: &FileEntry) -> Result<Bars, StoreError> {
+        let bad = |message: String| StoreError::Decode {
+            path: entry.path.clone(),
+            message,
         };
         match entry.format {
             Format::Csv => frame::read_csv_bars(&entry.path, &Zone::Utc)
@@ -193,7 +194,7 @@ impl Store {
         key: &SeriesKey,
         bars: &Bars,
         format: Format,
-    ) -> Result<FileEntry, WireError> {
+    ) -> Result<FileEntry, StoreError> {
         let target = self.dir.join(format!("{}.{}", key.stem(), format.ext()));
         write_file(&target, |w| {
             match format {
@@ -202,12 +203,10 @@ impl Store {
             }
             .map_err(io::Error::other)
         })?;
-        self.entry(key, format).ok().flatten().ok_or_else(|| {
-            WireError::internal(format!(
-                "{} vanished right after it was written",
-                target.display()
-            ))
-        })
+        self.entry(key, format)
+            .ok()
+            .flatten()
+            .ok_or(StoreError::Vanished(target))
     }
 
     /// Removes temporaries left by a daemon that died mid-write. Returns how many.
@@ -236,22 +235,10 @@ impl Store {
 pub fn write_file(
     target: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> Result<(), WireError> {
-    ktrdr_atomicfile::write_atomic(target, write).map_err(|e| {
-        let full = matches!(
-            e.kind(),
-            io::ErrorKind::StorageFull
-                | io::ErrorKind::QuotaExceeded
-                | io::ErrorKind::FileTooLarge
-                | io::ErrorKind::PermissionDenied
-                | io::ErrorKind::ReadOnlyFilesystem
-        );
-        let err = WireError::internal(format!("cannot write {}: {e}", target.display()));
-        if full {
-            err.with_hint("is the directory writable and not full?")
-        } else {
-            err
-        }
+) -> Result<(), StoreError> {
+    ktrdr_atomicfile::write_atomic(target, write).map_err(|source| StoreError::Write {
+        path: target.to_path_buf(),
+        source,
     })
 }
 

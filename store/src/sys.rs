@@ -1,11 +1,11 @@
-//! The daemon's platform-specific system calls, each beside its fallback, so that the macOS
-//! (launchd) build never names a Linux-only item. The rest of the daemon is portable Unix: the peer
+//! The store's platform-specific system calls, each beside its fallback, so that the macOS
+//! (launchd) build never names a Linux-only item. The daemon is portable Unix otherwise: the peer
 //! check goes through `interprocess` (SO_PEERCRED on Linux, LOCAL_PEERCRED on macOS) and sd_notify
 //! is a no-op without `NOTIFY_SOCKET`.
 //!
 //! No Apple target can be built here, so the fallbacks are type-checked on Linux instead, by
 //! compiling the crate as if it were not on Linux (`scripts/check-nonlinux.sh`):
-//! `cargo rustc -p ktrdr-daemon --lib --profile check -- --cfg ktrdr_nonlinux`.
+//! `cargo rustc -p ktrdr-store --lib --profile check -- --cfg ktrdr_nonlinux`.
 
 /// Advises the kernel to back the whole 2 MiB pages inside `buf` with transparent huge pages, so a
 /// freshly allocated buffer of many MiB costs a few page faults instead of thousands. Advice only:
