@@ -604,6 +604,34 @@ mod tests {
     }
 
     #[test]
+    fn the_wire_tag_is_the_kind() {
+        // On the wire the variant index is the kind's place in `OpKind::ALL`: reordering the
+        // variants changes the protocol (and needs a PROTOCOL_VERSION bump).
+        for (index, (params, result)) in every_kind().into_iter().enumerate() {
+            assert_eq!(OpKind::ALL[index], params.kind());
+            assert_eq!(encode(&params).unwrap()[0], index as u8);
+            assert_eq!(encode(&result).unwrap()[0], index as u8);
+        }
+        // The wire shapes are externally tagged by the kind's variant name; in a self-describing
+        // format that name reads back to the same value.
+        for (params, result) in every_kind() {
+            let tag = format!("{:?}", params.kind());
+            let v = serde_json::to_value(params_wire::Tagged::from(&params)).unwrap();
+            assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), [&tag]);
+            let back: OpParams = serde_json::from_value::<params_wire::Tagged>(v)
+                .unwrap()
+                .into();
+            assert_eq!(back, params);
+            let v = serde_json::to_value(result_wire::Tagged::from(&result)).unwrap();
+            assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), [&tag]);
+            let back: OpResult = serde_json::from_value::<result_wire::Tagged>(v)
+                .unwrap()
+                .into();
+            assert_eq!(back, result);
+        }
+    }
+
+    #[test]
     fn json_of_another_kind_is_refused() {
         let json = OpParams::Demo(DemoParams {
             seconds: 1.0,
