@@ -54,6 +54,50 @@ mod tests {
         assert_eq!(format!("{req:?}"), format!("{back:?}"));
     }
 
+    #[test]
+    fn trailing_bytes_are_refused() {
+        let mut bytes = encode(&Request::Health).unwrap();
+        assert_eq!(decode::<Request>(&bytes).unwrap(), Request::Health);
+        bytes.extend_from_slice(&[0, 0]);
+        match decode::<Request>(&bytes) {
+            Err(ProtocolError::Decode(m)) => assert_eq!(m, "2 trailing bytes after the message"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_message_larger_than_a_frame_is_refused_when_encoded() {
+        // The payload alone fills a frame; its length prefix tips it over.
+        let e = encode(&vec![0u8; MAX_FRAME_LEN]).unwrap_err();
+        assert!(
+            matches!(e, ProtocolError::FrameTooLarge(n) if n > MAX_FRAME_LEN),
+            "{e:?}"
+        );
+        assert!(encode(&vec![0u8; MAX_FRAME_LEN - 8]).is_ok());
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_serialized_is_an_encode_error() {
+        struct Unserializable;
+        impl Serialize for Unserializable {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("no"))
+            }
+        }
+        assert!(matches!(
+            encode(&Unserializable),
+            Err(ProtocolError::Encode(_))
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn byte_strings_round_trip(bytes in proptest::collection::vec(any::<u8>(), 0..2048), text in ".{0,64}") {
+            let back: (Vec<u8>, String) = decode(&encode(&(&bytes, &text)).unwrap()).unwrap();
+            prop_assert_eq!(back, (bytes, text));
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 4096, .. ProptestConfig::default() })]
         // Decoding arbitrary bytes as any message type returns an error or a value; it never panics.

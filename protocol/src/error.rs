@@ -210,6 +210,132 @@ mod tests {
     }
 
     #[test]
+    fn kinds_have_stable_names_and_exit_codes() {
+        // Both are a contract with scripts (`--json` output and `$?`); see docs/cli.md.
+        let expected = [
+            (ErrorKind::Connection, "connection", 3),
+            (ErrorKind::Timeout, "timeout", 4),
+            (ErrorKind::Configuration, "configuration", 9),
+            (ErrorKind::Validation, "validation", 2),
+            (ErrorKind::NotFound, "not_found", 5),
+            (ErrorKind::Conflict, "conflict", 6),
+            (ErrorKind::Cancelled, "cancelled", 7),
+            (ErrorKind::Unavailable, "unavailable", 8),
+            (ErrorKind::Internal, "internal", 10),
+            (ErrorKind::Incompatible, "incompatible", 11),
+        ];
+        assert_eq!(expected.len(), ErrorKind::ALL.len());
+        for (kind, name, code) in expected {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(kind.to_string(), name);
+            assert_eq!(kind.exit_code(), code, "{name}");
+            // serde spells it the same way.
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+            let back: ErrorKind = serde_json::from_value(name.into()).unwrap();
+            assert_eq!(back, kind);
+        }
+    }
+
+    #[test]
+    fn wire_error_constructors_set_their_kind() {
+        let made = [
+            (WireError::validation("v"), ErrorKind::Validation),
+            (WireError::not_found("v"), ErrorKind::NotFound),
+            (WireError::conflict("v"), ErrorKind::Conflict),
+            (WireError::unavailable("v"), ErrorKind::Unavailable),
+            (WireError::internal("v"), ErrorKind::Internal),
+            (WireError::cancelled("v"), ErrorKind::Cancelled),
+            (WireError::new(ErrorKind::Timeout, "v"), ErrorKind::Timeout),
+        ];
+        for (e, kind) in made {
+            assert_eq!(e.kind, kind);
+            assert_eq!(e.message, "v");
+            assert_eq!(e.hint, None);
+        }
+    }
+
+    #[test]
+    fn wire_error_displays_its_message_only() {
+        let e = WireError::not_found("no series EURUSD 1h").with_hint("run `ktrdrctl data list`");
+        assert_eq!(e.hint.as_deref(), Some("run `ktrdrctl data list`"));
+        assert_eq!(e.to_string(), "no series EURUSD 1h");
+        let boxed: Box<dyn std::error::Error> = Box::new(e.clone());
+        assert_eq!(boxed.to_string(), e.message);
+        let back: WireError = crate::codec::decode(&crate::codec::encode(&e).unwrap()).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn transport_failures_become_user_errors() {
+        let e = ProtocolError::Timeout(2.5).to_wire();
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert_eq!(e.message, "timed out after 2.5s");
+        assert!(e.hint.unwrap().contains("--timeout"));
+
+        let e = ProtocolError::Closed.to_wire();
+        assert_eq!(e.kind, ErrorKind::Connection);
+        assert_eq!(
+            e.message,
+            "lost the connection to ktrdrd: peer closed the connection"
+        );
+        assert!(e.hint.is_some());
+
+        let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "pipe");
+        let e = ProtocolError::from(io).to_wire();
+        assert_eq!(e.kind, ErrorKind::Connection);
+        assert_eq!(e.message, "lost the connection to ktrdrd: i/o error: pipe");
+
+        let e = ProtocolError::Handshake("bad magic".into()).to_wire();
+        assert_eq!(e.kind, ErrorKind::Incompatible);
+        assert_eq!(e.message, "handshake failed: bad magic");
+        assert_eq!(e.hint, None);
+
+        let internal = [
+            (
+                ProtocolError::FrameTooLarge(20_000_000),
+                "frame of 20000000 bytes exceeds the 16777216 byte limit",
+            ),
+            (ProtocolError::Decode("x".into()), "malformed message: x"),
+            (
+                ProtocolError::Encode("y".into()),
+                "cannot encode message: y",
+            ),
+        ];
+        for (p, text) in internal {
+            let e = p.to_wire();
+            assert_eq!(e.kind, ErrorKind::Internal);
+            assert_eq!(e.message, text);
+            assert_eq!(e.hint, None);
+        }
+    }
+
+    #[test]
+    fn refusals_keep_their_message_and_get_a_hint() {
+        use crate::handshake::HelloStatus;
+        for status in [
+            HelloStatus::Ok,
+            HelloStatus::Incompatible,
+            HelloStatus::Busy,
+            HelloStatus::Forbidden,
+            HelloStatus::ShuttingDown,
+        ] {
+            let e = ProtocolError::Refused {
+                status,
+                message: "the daemon's words".into(),
+            };
+            assert_eq!(e.to_string(), "the daemon's words");
+            let w = e.to_wire();
+            assert_eq!(w.message, "the daemon's words");
+            assert!(w.hint.is_some_and(|h| !h.is_empty()), "{status:?}");
+        }
+        let ok = ProtocolError::Refused {
+            status: HelloStatus::Ok,
+            message: String::new(),
+        };
+        assert_eq!(ok.to_wire().kind, ErrorKind::Incompatible);
+    }
+
+    #[test]
     fn exit_codes_are_distinct_and_nonzero() {
         let codes: HashSet<i32> = ErrorKind::ALL.iter().map(|k| k.exit_code()).collect();
         assert_eq!(codes.len(), ErrorKind::ALL.len());

@@ -130,6 +130,93 @@ mod tests {
     }
 
     #[test]
+    fn every_status_round_trips_as_its_byte() {
+        for (status, byte) in [
+            (HelloStatus::Ok, 0u8),
+            (HelloStatus::Incompatible, 1),
+            (HelloStatus::Busy, 2),
+            (HelloStatus::Forbidden, 3),
+            (HelloStatus::ShuttingDown, 4),
+        ] {
+            let s = ServerHello {
+                protocol: crate::PROTOCOL_VERSION,
+                status,
+                pid: 0x0102_0304,
+                text: "why".into(),
+            };
+            let bytes = s.to_bytes();
+            // "KTRD" | u16 BE protocol | u8 status | u32 BE pid | text
+            assert_eq!(&bytes[..4], MAGIC);
+            assert_eq!(bytes[4..6], crate::PROTOCOL_VERSION.to_be_bytes());
+            assert_eq!(bytes[6], byte);
+            assert_eq!(bytes[7..11], [1, 2, 3, 4]);
+            assert_eq!(&bytes[11..], b"why");
+            assert_eq!(ServerHello::parse(&bytes).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn client_hello_layout() {
+        let c = ClientHello {
+            protocol: 0x0A0B,
+            software: "1.2.3".into(),
+        };
+        assert_eq!(c.to_bytes(), b"KTRD\x0A\x0B1.2.3");
+    }
+
+    #[test]
+    fn short_or_unknown_hellos_are_refused() {
+        let err = |r: Result<ServerHello, ProtocolError>| match r {
+            Err(ProtocolError::Handshake(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            err(ServerHello::parse(b"KTRD\0\x03\x05\0\0\0\0")),
+            "unknown hello status 5"
+        );
+        assert_eq!(err(ServerHello::parse(b"KTRD\0\x03")), "hello too short");
+        assert_eq!(
+            err(ServerHello::parse(b"KTRD\0\x03\x00\0\0\0")),
+            "hello too short"
+        );
+        assert!(err(ServerHello::parse(b"KTR")).contains("bad magic"));
+        assert!(matches!(
+            ClientHello::parse(b"KTRD\x01"),
+            Err(ProtocolError::Handshake(_))
+        ));
+        // The text is optional, and bytes that are not UTF-8 are replaced, not fatal.
+        let s = ServerHello::parse(b"KTRD\0\x03\x02\0\0\0\x09\xffx").unwrap();
+        assert_eq!(
+            (s.status, s.pid, s.text.as_str()),
+            (HelloStatus::Busy, 9, "\u{fffd}x")
+        );
+        let c = ClientHello::parse(b"KTRD\0\x03").unwrap();
+        assert_eq!((c.protocol, c.software.as_str()), (3, ""));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn server_hellos_round_trip(
+            protocol in proptest::prelude::any::<u16>(),
+            status in 0u8..5,
+            pid in proptest::prelude::any::<u32>(),
+            text in ".{0,40}",
+        ) {
+            let bytes = [MAGIC.as_slice(), &protocol.to_be_bytes(), &[status], &pid.to_be_bytes(), text.as_bytes()].concat();
+            let s = ServerHello::parse(&bytes).unwrap();
+            proptest::prop_assert_eq!(s.status as u8, status);
+            proptest::prop_assert_eq!((s.protocol, s.pid, &s.text), (protocol, pid, &text));
+            proptest::prop_assert_eq!(s.to_bytes(), bytes);
+        }
+
+        #[test]
+        fn client_hellos_round_trip(protocol in proptest::prelude::any::<u16>(), software in ".{0,40}") {
+            let c = ClientHello { protocol, software };
+            proptest::prop_assert_eq!(ClientHello::parse(&c.to_bytes()).unwrap(), c);
+        }
+    }
+
+    #[test]
     fn garbage_is_a_handshake_error() {
         assert!(ClientHello::parse(b"GET / HTTP/1.1").is_err());
         assert!(ServerHello::parse(b"KTRD\x00").is_err());

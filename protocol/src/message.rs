@@ -163,3 +163,334 @@ impl Response {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{decode, encode};
+    use crate::model::{ExportFormat, LoadMode, RowLimit};
+    use crate::operation::{DemoParams, OpParams};
+    use std::collections::HashSet;
+    use std::mem::discriminant;
+
+    fn series() -> (String, String) {
+        ("EURUSD".into(), "1h".into())
+    }
+
+    /// Every request, with the service that answers it.
+    fn every_request() -> Vec<(Request, &'static str)> {
+        let (symbol, timeframe) = series();
+        let op = OpRef { id: 3 };
+        let model = ModelRef {
+            name: "s/EURUSD_1h_v1".into(),
+        };
+        vec![
+            (Request::Ping(Ping { payload: 1 }), "system"),
+            (Request::Health, "system"),
+            (Request::Status, "system"),
+            (Request::Config, "system"),
+            (Request::Stats, "system"),
+            (Request::Shutdown, "system"),
+            (
+                Request::OpsList(OpsList {
+                    state: Some(crate::model::OpState::Running),
+                    kind: Some(crate::operation::OpKind::Training),
+                    limit: 20,
+                }),
+                "operations",
+            ),
+            (Request::OpsShow(op), "operations"),
+            (Request::OpsWatch(op), "operations"),
+            (Request::OpsCancel(op), "operations"),
+            (
+                Request::OpsDemo(OpsDemo {
+                    seconds: 1.0,
+                    steps: 4,
+                    fail_at: Some(2),
+                    follow: true,
+                }),
+                "operations",
+            ),
+            (Request::DataList, "data"),
+            (
+                Request::DataShow(DataShow {
+                    symbol: symbol.clone(),
+                    timeframe: timeframe.clone(),
+                    start: Some("2024-01-01".into()),
+                    end: None,
+                    rows: RowLimit::Tail(5),
+                }),
+                "data",
+            ),
+            (
+                Request::DataRange(SeriesRef {
+                    symbol: symbol.clone(),
+                    timeframe: timeframe.clone(),
+                }),
+                "data",
+            ),
+            (
+                Request::DataValidate(DataValidate {
+                    symbol: symbol.clone(),
+                    timeframe: timeframe.clone(),
+                    repair: true,
+                }),
+                "data",
+            ),
+            (
+                Request::DataImport(DataImport {
+                    path: "/tmp/x.csv".into(),
+                    symbol: symbol.clone(),
+                    timeframe: timeframe.clone(),
+                    timezone: Some("America/New_York".into()),
+                    follow: false,
+                }),
+                "data",
+            ),
+            (
+                Request::DataExport(DataExport {
+                    symbol: symbol.clone(),
+                    timeframe: timeframe.clone(),
+                    start: None,
+                    end: Some("2024-02-01".into()),
+                    format: ExportFormat::Parquet,
+                    output: "/tmp/x.parquet".into(),
+                }),
+                "data",
+            ),
+            (
+                Request::DataResample(DataResample {
+                    symbol: symbol.clone(),
+                    from: "1h".into(),
+                    to: "1d".into(),
+                    start: None,
+                    end: None,
+                    rows: RowLimit::Head(10),
+                    save: true,
+                }),
+                "data",
+            ),
+            (
+                Request::DataLoad(DataLoad {
+                    symbol: symbol.clone(),
+                    timeframe: timeframe.clone(),
+                    mode: LoadMode::Backfill,
+                    start: Some("2020-01-01".into()),
+                    end: None,
+                    follow: true,
+                }),
+                "ib",
+            ),
+            (Request::IbStatus, "ib"),
+            (Request::IbTest, "ib"),
+            (
+                Request::IbContract(IbContract {
+                    symbol: symbol.clone(),
+                }),
+                "ib",
+            ),
+            (
+                Request::IbHead(IbHead {
+                    symbol: symbol.clone(),
+                    timeframe: timeframe.clone(),
+                }),
+                "ib",
+            ),
+            (
+                Request::StrategiesList(StrategiesList {
+                    dir: "/strategies".into(),
+                }),
+                "strategy",
+            ),
+            (
+                Request::StrategyShow(StrategyShow {
+                    path: "/strategies/s.yaml".into(),
+                }),
+                "strategy",
+            ),
+            (Request::IndicatorsList, "strategy"),
+            (
+                Request::IndicatorsCompute(IndicatorsCompute {
+                    symbol: symbol.clone(),
+                    timeframe: timeframe.clone(),
+                    indicators: vec!["rsi:period=14".into(), "macd".into()],
+                    start: None,
+                    end: None,
+                    rows: RowLimit::All,
+                }),
+                "strategy",
+            ),
+            (
+                Request::FuzzyCompute(FuzzyCompute {
+                    symbol: symbol.clone(),
+                    timeframe: timeframe.clone(),
+                    strategy: "/strategies/s.yaml".into(),
+                    start: None,
+                    end: None,
+                    rows: RowLimit::All,
+                }),
+                "strategy",
+            ),
+            (
+                Request::Train(Train {
+                    strategy_yaml: "name: s\n".into(),
+                    strategy_path: "/strategies/s.yaml".into(),
+                    symbols: Some(vec![symbol.clone()]),
+                    timeframes: None,
+                    start: None,
+                    end: None,
+                    device: Some("cpu".into()),
+                    follow: true,
+                }),
+                "training",
+            ),
+            (Request::ModelsList, "training"),
+            (Request::ModelsShow(model.clone()), "training"),
+            (Request::ModelsDelete(model.clone()), "training"),
+            (Request::ModelExport(model.clone()), "training"),
+            (
+                Request::Predict(Predict {
+                    model: model.name.clone(),
+                    symbol: symbol.clone(),
+                    timeframe: timeframe.clone(),
+                    at: Some("2024-03-01T12:00:00Z".into()),
+                }),
+                "training",
+            ),
+            (
+                Request::Backtest(Backtest {
+                    model: model.name.clone(),
+                    symbol,
+                    timeframe,
+                    start: None,
+                    end: None,
+                    capital: Some(50_000.0),
+                    commission: None,
+                    slippage: Some(0.001),
+                    position_fraction: None,
+                    allow_short: true,
+                    follow: false,
+                }),
+                "backtest",
+            ),
+            (
+                Request::BacktestShow(BacktestShow {
+                    id: 9,
+                    trades: true,
+                    equity: false,
+                    plot: Some(PlotFormat::Svg),
+                }),
+                "backtest",
+            ),
+        ]
+    }
+
+    /// Does not compile when a variant is added: add it to [`every_request`] too.
+    fn variant_count_guard(r: &Request) -> usize {
+        match r {
+            Request::Ping(_)
+            | Request::Health
+            | Request::Status
+            | Request::Config
+            | Request::Stats
+            | Request::Shutdown
+            | Request::OpsList(_)
+            | Request::OpsShow(_)
+            | Request::OpsWatch(_)
+            | Request::OpsCancel(_)
+            | Request::OpsDemo(_)
+            | Request::DataList
+            | Request::DataShow(_)
+            | Request::DataRange(_)
+            | Request::DataValidate(_)
+            | Request::DataImport(_)
+            | Request::DataExport(_)
+            | Request::DataResample(_)
+            | Request::DataLoad(_)
+            | Request::IbStatus
+            | Request::IbTest
+            | Request::IbContract(_)
+            | Request::IbHead(_)
+            | Request::StrategiesList(_)
+            | Request::StrategyShow(_)
+            | Request::IndicatorsList
+            | Request::IndicatorsCompute(_)
+            | Request::FuzzyCompute(_)
+            | Request::Train(_)
+            | Request::ModelsList
+            | Request::ModelsShow(_)
+            | Request::ModelsDelete(_)
+            | Request::ModelExport(_)
+            | Request::Predict(_)
+            | Request::Backtest(_)
+            | Request::BacktestShow(_) => 36,
+        }
+    }
+
+    #[test]
+    fn every_request_names_its_service() {
+        let all = every_request();
+        let variants: HashSet<_> = all.iter().map(|(r, _)| discriminant(r)).collect();
+        assert_eq!(variants.len(), all.len(), "a variant is listed twice");
+        assert_eq!(variants.len(), variant_count_guard(&all[0].0));
+        for (req, service) in &all {
+            assert_eq!(req.service(), *service, "{req:?}");
+        }
+    }
+
+    #[test]
+    fn every_request_round_trips_on_the_wire() {
+        for (req, _) in every_request() {
+            let back: Request = decode(&encode(&req).unwrap()).unwrap();
+            assert_eq!(back, req);
+        }
+    }
+
+    #[test]
+    fn only_replies_and_errors_end_an_answer() {
+        let record = crate::model::OperationRecord {
+            id: 1,
+            kind: crate::operation::OpKind::Demo,
+            service: "operations".into(),
+            params: OpParams::Demo(DemoParams {
+                seconds: 1.0,
+                steps: 1,
+                fail_at: None,
+            }),
+            state: crate::model::OpState::Running,
+            created_ms: 0,
+            started_ms: Some(1),
+            finished_ms: None,
+            progress: Default::default(),
+            queue_position: None,
+            result: None,
+            error: None,
+        };
+        let equity = EquityChunk {
+            ts: vec![1, 2],
+            close: vec![1.0, 1.1],
+            equity: vec![100.0, 101.0],
+            buy_hold: vec![100.0, 110.0],
+        };
+        let non_terminal = [
+            Response::Update(record),
+            Response::Bars(BarChunk::default()),
+            Response::Equity(equity),
+        ];
+        let terminal = [
+            Response::Reply(Reply::Stopping),
+            Response::Reply(Reply::Pong { payload: 5 }),
+            Response::Error(WireError::cancelled("cancelled by the user")),
+        ];
+        for r in non_terminal {
+            assert!(!r.is_terminal(), "{r:?}");
+            let back: Response = decode(&encode(&r).unwrap()).unwrap();
+            assert_eq!(back, r);
+        }
+        for r in terminal {
+            assert!(r.is_terminal(), "{r:?}");
+            let back: Response = decode(&encode(&r).unwrap()).unwrap();
+            assert_eq!(back, r);
+        }
+    }
+}

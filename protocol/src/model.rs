@@ -561,3 +561,179 @@ pub struct ModelBundle {
     pub features: Vec<String>,
     pub metrics_json: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operation::{DemoParams, DemoResult};
+    use proptest::prelude::*;
+
+    #[test]
+    fn op_states_parse_their_names() {
+        let names = [
+            "pending",
+            "running",
+            "completed",
+            "failed",
+            "cancelled",
+            "interrupted",
+        ];
+        for (state, name) in OpState::ALL.into_iter().zip(names) {
+            assert_eq!(state.as_str(), name);
+            assert_eq!(OpState::parse(name), Some(state));
+            // The database and `--json` spell it the same way.
+            assert_eq!(serde_json::to_value(state).unwrap(), name);
+        }
+        assert_eq!(OpState::parse("Running"), None);
+        assert_eq!(OpState::parse(""), None);
+    }
+
+    #[test]
+    fn only_pending_and_running_are_unfinished() {
+        let unfinished: Vec<OpState> = OpState::ALL
+            .into_iter()
+            .filter(|s| !s.is_terminal())
+            .collect();
+        assert_eq!(unfinished, [OpState::Pending, OpState::Running]);
+    }
+
+    #[test]
+    fn row_limits_cut_a_window() {
+        assert_eq!(RowLimit::All.cut(10..20), 10..20);
+        assert_eq!(RowLimit::Head(3).cut(10..20), 10..13);
+        assert_eq!(RowLimit::Tail(3).cut(10..20), 17..20);
+        // Asking for more than there is keeps the whole window.
+        assert_eq!(RowLimit::Head(50).cut(10..20), 10..20);
+        assert_eq!(RowLimit::Tail(50).cut(10..20), 10..20);
+        assert_eq!(RowLimit::Head(0).cut(10..20), 10..10);
+        assert_eq!(RowLimit::Tail(0).cut(10..20), 20..20);
+        // No overflow at the extremes.
+        assert_eq!(RowLimit::Head(u64::MAX).cut(5..usize::MAX), 5..usize::MAX);
+        assert_eq!(RowLimit::Tail(u64::MAX).cut(5..usize::MAX), 5..usize::MAX);
+        assert_eq!(RowLimit::Head(2).cut(7..7), 7..7);
+    }
+
+    proptest! {
+        #[test]
+        fn a_cut_is_the_first_or_last_rows_of_the_window(
+            start in 0usize..1000,
+            len in 0usize..1000,
+            k in any::<u64>(),
+        ) {
+            let r = start..start + len;
+            let want = usize::try_from(k).unwrap_or(usize::MAX).min(len);
+            let head = RowLimit::Head(k).cut(r.clone());
+            prop_assert_eq!(head.start, r.start);
+            prop_assert_eq!(head.len(), want);
+            let tail = RowLimit::Tail(k).cut(r.clone());
+            prop_assert_eq!(tail.end, r.end);
+            prop_assert_eq!(tail.len(), want);
+            prop_assert_eq!(RowLimit::All.cut(r.clone()), r);
+        }
+    }
+
+    #[test]
+    fn export_formats_and_load_modes_are_named_as_in_json() {
+        for f in [
+            ExportFormat::Csv,
+            ExportFormat::Parquet,
+            ExportFormat::Jsonl,
+        ] {
+            assert_eq!(serde_json::to_value(f).unwrap(), f.as_str());
+        }
+        assert_eq!(ExportFormat::Jsonl.as_str(), "jsonl");
+        for m in [
+            LoadMode::Tail,
+            LoadMode::Backfill,
+            LoadMode::Full,
+            LoadMode::Local,
+        ] {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+        }
+        assert_eq!(LoadMode::Backfill.as_str(), "backfill");
+    }
+
+    #[test]
+    fn a_bar_chunk_is_as_long_as_its_timestamps() {
+        let mut c = BarChunk::default();
+        assert!(c.is_empty());
+        assert_eq!(c.len(), 0);
+        c.ts = vec![1, 2, 3];
+        c.close = vec![1.0, 2.0, 3.0];
+        assert!(!c.is_empty());
+        assert_eq!(c.len(), 3);
+    }
+
+    fn demo_record() -> OperationRecord {
+        OperationRecord {
+            id: 11,
+            kind: OpKind::Demo,
+            service: "operations".into(),
+            params: OpParams::Demo(DemoParams {
+                seconds: 2.0,
+                steps: 2,
+                fail_at: None,
+            }),
+            state: OpState::Completed,
+            created_ms: 1,
+            started_ms: Some(2),
+            finished_ms: Some(3),
+            progress: Progress {
+                percent: 100.0,
+                step: 2,
+                steps: 2,
+                message: "done".into(),
+                items: 0,
+                eta_secs: None,
+            },
+            queue_position: None,
+            result: Some(OpResult::Demo(DemoResult {
+                steps: 2,
+                slept_secs: 2.0,
+            })),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn json_records_are_read_through_their_kind() {
+        let mut v = serde_json::to_value(demo_record()).unwrap();
+        let back: OperationRecord = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(back, demo_record());
+
+        // A result that does not fit the kind is refused, not read as some other kind.
+        v["result"] = serde_json::json!({ "model": "m" });
+        let e = serde_json::from_value::<OperationRecord>(v.clone()).unwrap_err();
+        assert!(e.to_string().contains("missing field"), "{e}");
+
+        // So are params.
+        let mut v = serde_json::to_value(demo_record()).unwrap();
+        v["kind"] = "training".into();
+        let e = serde_json::from_value::<OperationRecord>(v).unwrap_err();
+        assert!(e.to_string().contains("missing field"), "{e}");
+
+        // No result yet, and a failed one, read back too.
+        let mut failed = demo_record();
+        failed.state = OpState::Failed;
+        failed.result = None;
+        failed.error = Some(WireError::internal("boom").with_hint("see the log"));
+        let json = serde_json::to_string(&failed).unwrap();
+        assert_eq!(
+            serde_json::from_str::<OperationRecord>(&json).unwrap(),
+            failed
+        );
+        let wire: OperationRecord =
+            crate::codec::decode(&crate::codec::encode(&failed).unwrap()).unwrap();
+        assert_eq!(wire, failed);
+    }
+
+    #[test]
+    fn a_truncated_record_on_the_wire_is_a_decode_error() {
+        let bytes = crate::codec::encode(&demo_record()).unwrap();
+        let cut = &bytes[..bytes.len() - 3];
+        assert!(matches!(
+            crate::codec::decode::<OperationRecord>(cut),
+            Err(crate::ProtocolError::Decode(_))
+        ));
+    }
+}

@@ -420,6 +420,268 @@ mod tests {
         assert_eq!(r.added, 0);
     }
 
+    fn backtest_summary() -> BacktestSummary {
+        use crate::backtest::{BacktestConfig, BuyHoldSummary, Metrics};
+        BacktestSummary {
+            id: 4,
+            model: "s/EURUSD_1h_v2".into(),
+            symbol: "EURUSD".into(),
+            timeframe: "1h".into(),
+            first_ms: 1_700_000_000_000,
+            last_ms: 1_700_360_000_000,
+            bars: 100,
+            config: BacktestConfig::default(),
+            metrics: Metrics {
+                start_equity: 100_000.0,
+                end_equity: 101_500.0,
+                total_return: 0.015,
+                annual_return: 0.2,
+                volatility: 0.1,
+                sharpe: 1.5,
+                sortino: 2.0,
+                max_drawdown: 0.03,
+                max_drawdown_bars: 12,
+                max_drawdown_ms: 43_200_000,
+                calmar: 6.6,
+                trades: 3,
+                win_rate: 2.0 / 3.0,
+                profit_factor: 2.5,
+                avg_win: 800.0,
+                avg_loss: -100.0,
+                avg_holding_bars: 5.0,
+                avg_holding_ms: 18_000_000.0,
+                exposure: 0.15,
+                total_commission: 30.0,
+                total_slippage: 15.0,
+                periods_per_year: 6240.0,
+                gross_profit: 1600.0,
+                gross_loss: 100.0,
+            },
+            buy_hold: BuyHoldSummary {
+                total_return: 0.01,
+                annual_return: 0.1,
+                volatility: 0.12,
+                sharpe: 0.8,
+                max_drawdown: 0.05,
+                end_equity: 101_000.0,
+            },
+            actions: [3, 90, 7],
+            acted: 6,
+            warnings: vec!["overlaps the training data".into()],
+            host_service: Some("/run/host.sock".into()),
+            host_operation: Some(17),
+        }
+    }
+
+    /// Params and a result of every kind.
+    fn every_kind() -> Vec<(OpParams, OpResult)> {
+        vec![
+            (
+                OpParams::Demo(DemoParams {
+                    seconds: 0.5,
+                    steps: 5,
+                    fail_at: None,
+                }),
+                OpResult::Demo(DemoResult {
+                    steps: 5,
+                    slept_secs: 0.5,
+                }),
+            ),
+            (
+                OpParams::IbLoad(LoadParams {
+                    symbol: "AAPL".into(),
+                    timeframe: "1d".into(),
+                    mode: LoadMode::Full,
+                    start_ms: Some(-86_400_000),
+                    end_ms: None,
+                }),
+                OpResult::IbLoad(load_summary()),
+            ),
+            (
+                OpParams::DataImport(ImportParams {
+                    path: "/data/in.csv".into(),
+                    symbol: "AAPL".into(),
+                    timeframe: "1d".into(),
+                    timezone: Some("+02:00".into()),
+                }),
+                OpResult::DataImport(ImportReport {
+                    symbol: "AAPL".into(),
+                    timeframe: "1d".into(),
+                    source: "/data/in.csv".into(),
+                    stored: "/data/AAPL_1d.csv".into(),
+                    layout: "timestamp".into(),
+                    timezone: "+02:00".into(),
+                    rows_read: 10,
+                    duplicates_in_file: 1,
+                    rows_before: 5,
+                    rows_after: 12,
+                    added: 7,
+                    replaced: 2,
+                }),
+            ),
+            (
+                OpParams::Training(TrainingParams {
+                    strategy: "s".into(),
+                    file: "/s.yaml".into(),
+                    symbols: vec!["A".into(), "B".into()],
+                    timeframes: vec!["1h".into(), "4h".into()],
+                    start: Some("2020-01-01".into()),
+                    end: None,
+                    device: None,
+                    host_service: Some("/run/train.sock".into()),
+                }),
+                OpResult::Training(TrainingSummary {
+                    model: "s/A-B_1h_v1".into(),
+                    device: "cpu".into(),
+                    test_accuracy: 0.55,
+                    test_loss: Some(0.9),
+                    epochs_run: 12,
+                    best_epoch: 9,
+                    stopped_early: true,
+                    samples: PartSizes {
+                        train: 700,
+                        validation: 150,
+                        test: 150,
+                    },
+                    samples_per_sec: 12_000.0,
+                    train_secs: 3.5,
+                    parameters: 1234,
+                    host_service: None,
+                    host_operation: Some(2),
+                    host_model: Some("s/A-B_1h_v7".into()),
+                }),
+            ),
+            (
+                OpParams::Backtest(BacktestParams {
+                    model: "s/EURUSD_1h_v2".into(),
+                    symbol: "EURUSD".into(),
+                    timeframe: "1h".into(),
+                    start: None,
+                    end: Some("2024-01-01".into()),
+                    capital: Some(1e5),
+                    commission: Some(0.0),
+                    slippage: None,
+                    position_fraction: Some(0.5),
+                    allow_short: true,
+                    host_service: None,
+                }),
+                OpResult::Backtest(Box::new(backtest_summary())),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_kind_round_trips_in_json_and_on_the_wire() {
+        let all = every_kind();
+        let kinds: Vec<OpKind> = all.iter().map(|(p, _)| p.kind()).collect();
+        assert_eq!(kinds, OpKind::ALL, "one entry per kind, in order");
+        for (params, result) in all {
+            let kind = params.kind();
+            assert_eq!(result.kind(), kind);
+
+            // JSON: the inner struct alone, read back through the kind.
+            let json = params.to_json();
+            assert_eq!(json, serde_json::to_string(&params).unwrap());
+            assert!(json.starts_with('{') && !json.contains(&format!("\"{kind:?}\"")));
+            assert_eq!(OpParams::from_json(kind, &json).unwrap(), params);
+            let json = result.to_json();
+            assert_eq!(OpResult::from_json(kind, &json).unwrap(), result);
+
+            // bincode: tagged, so it reads back without being told the kind.
+            let back: OpParams = decode(&encode(&params).unwrap()).unwrap();
+            assert_eq!(back, params);
+            let back: OpResult = decode(&encode(&result).unwrap()).unwrap();
+            assert_eq!(back, result);
+
+            // And inside a whole record, both ways.
+            let rec = record(params, Some(result));
+            let wire: OperationRecord = decode(&encode(&rec).unwrap()).unwrap();
+            assert_eq!(wire, rec);
+            let json: OperationRecord =
+                serde_json::from_str(&serde_json::to_string(&rec).unwrap()).unwrap();
+            assert_eq!(json, rec);
+        }
+    }
+
+    #[test]
+    fn the_wire_tag_is_the_kind() {
+        // On the wire the variant index is the kind's place in `OpKind::ALL`: reordering the
+        // variants changes the protocol (and needs a PROTOCOL_VERSION bump).
+        for (index, (params, result)) in every_kind().into_iter().enumerate() {
+            assert_eq!(OpKind::ALL[index], params.kind());
+            assert_eq!(encode(&params).unwrap()[0], index as u8);
+            assert_eq!(encode(&result).unwrap()[0], index as u8);
+        }
+        // The wire shapes are externally tagged by the kind's variant name; in a self-describing
+        // format that name reads back to the same value.
+        for (params, result) in every_kind() {
+            let tag = format!("{:?}", params.kind());
+            let v = serde_json::to_value(params_wire::Tagged::from(&params)).unwrap();
+            assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), [&tag]);
+            let back: OpParams = serde_json::from_value::<params_wire::Tagged>(v)
+                .unwrap()
+                .into();
+            assert_eq!(back, params);
+            let v = serde_json::to_value(result_wire::Tagged::from(&result)).unwrap();
+            assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), [&tag]);
+            let back: OpResult = serde_json::from_value::<result_wire::Tagged>(v)
+                .unwrap()
+                .into();
+            assert_eq!(back, result);
+        }
+    }
+
+    #[test]
+    fn json_of_another_kind_is_refused() {
+        let json = OpParams::Demo(DemoParams {
+            seconds: 1.0,
+            steps: 1,
+            fail_at: None,
+        })
+        .to_json();
+        for kind in [
+            OpKind::IbLoad,
+            OpKind::DataImport,
+            OpKind::Training,
+            OpKind::Backtest,
+        ] {
+            assert!(OpParams::from_json(kind, &json).is_err(), "{kind}");
+        }
+        assert!(OpParams::from_json(OpKind::Demo, "not json").is_err());
+        assert!(OpResult::from_json(OpKind::Training, "[1, 2]").is_err());
+    }
+
+    #[test]
+    fn untagged_json_cannot_be_read_without_its_kind() {
+        let e = serde_json::from_str::<OpParams>(r#"{"seconds":1.0,"steps":1,"fail_at":null}"#)
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("OpParams in JSON needs the operation's kind"),
+            "{e}"
+        );
+        let e = serde_json::from_str::<OpResult>("{}").unwrap_err();
+        assert!(e.to_string().contains("OpResult in JSON needs"), "{e}");
+    }
+
+    #[test]
+    fn kinds_have_stable_names_and_services() {
+        let expected = [
+            (OpKind::Demo, "demo", "operations"),
+            (OpKind::IbLoad, "ib_load", "ib"),
+            (OpKind::DataImport, "data_import", "data"),
+            (OpKind::Training, "training", "training"),
+            (OpKind::Backtest, "backtest", "backtest"),
+        ];
+        assert_eq!(expected.len(), OpKind::ALL.len());
+        for (kind, name, service) in expected {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(kind.to_string(), name);
+            assert_eq!(kind.service(), service);
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+        }
+    }
+
     #[test]
     fn kinds_parse_and_name_their_service() {
         for k in OpKind::ALL {

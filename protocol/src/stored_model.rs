@@ -169,3 +169,51 @@ pub struct ModelMetadata {
     pub architecture: Architecture,
     pub options: TrainOptions,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activations_parse_case_insensitively() {
+        let cases = [
+            ("relu", Activation::Relu),
+            ("ReLU", Activation::Relu),
+            ("tanh", Activation::Tanh),
+            ("SIGMOID", Activation::Sigmoid),
+            ("leaky_relu", Activation::LeakyRelu),
+            ("LeakyReLU", Activation::LeakyRelu),
+        ];
+        for (text, want) in cases {
+            assert_eq!(Activation::parse(text), Ok(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_activation_names_the_choices() {
+        let e = Activation::parse("Swish").unwrap_err();
+        assert_eq!(
+            e,
+            "model.architecture.activation: \"swish\" is not one of relu, tanh, sigmoid, leaky_relu"
+        );
+        assert!(Activation::parse("").is_err());
+        assert!(Activation::parse("leaky-relu").is_err());
+    }
+
+    #[test]
+    fn only_several_symbols_get_an_embedding() {
+        let mut arch = Architecture {
+            inputs: 10,
+            hidden_layers: vec![32, 16],
+            activation: Activation::Relu,
+            dropout: 0.2,
+            symbols: vec![],
+            embedding_dim: 4,
+        };
+        assert!(!arch.embeds_symbols());
+        arch.symbols = vec!["EURUSD".into()];
+        assert!(!arch.embeds_symbols());
+        arch.symbols.push("GBPUSD".into());
+        assert!(arch.embeds_symbols());
+    }
+}
