@@ -1,5 +1,9 @@
 //! Printing: tables for people, one JSON document (or JSON lines) for scripts. Results go to stdout,
 //! errors and progress to stderr.
+//!
+//! - [`bars`]: the fast CSV / JSON-lines writers of bar streams.
+
+pub mod bars;
 
 use comfy_table::{Table, presets};
 use ktrdr_market::time::civil_from_days;
