@@ -18,6 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
+#[command(defer = true)] // arguments built only when used: see cli::Command
 pub enum DataCommand {
     /// List the stored series (files SYMBOL_TIMEFRAME.csv|parquet in the data directory).
     List,

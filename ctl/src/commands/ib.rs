@@ -11,6 +11,7 @@ use ktrdr_protocol::model::LoadMode;
 use ktrdr_protocol::{Reply, Request, WireError};
 
 #[derive(Subcommand, Debug)]
+#[command(defer = true)] // arguments built only when used: see cli::Command
 pub enum IbCommand {
     /// The daemon's IB connection: state, server version, pacing budget left, last error.
     Status,
