@@ -77,6 +77,7 @@ pub struct BarWriter {
 
 impl BarWriter {
     pub fn new(layout: Layout) -> BarWriter {
+        keep_freed_memory();
         BarWriter {
             layout,
             buf: Vec::with_capacity(1 << 18),
@@ -231,6 +232,21 @@ fn fractional_bits(x: f64) -> u32 {
         return 0;
     }
     (-(exp + mantissa.trailing_zeros() as i32)).max(0) as u32
+}
+
+/// Each chunk decodes into fresh columns (~200 KiB) that are freed after printing. By default glibc
+/// returns that memory to the kernel at once (the heap top shrinks past 128 KiB) and the next chunk
+/// faults it in again, page by page: ~2,000 page faults, a third of the client's time for 175,680
+/// bars. A stream keeps its freed memory instead (trim only past 64 MiB, large buffers from the heap
+/// rather than fresh mappings).
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator tuning parameters; it is called before this thread
+    // allocates the stream's buffers, and a failure (return 0) leaves the defaults in place.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
+    }
 }
 
 #[inline]
