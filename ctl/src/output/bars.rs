@@ -186,23 +186,34 @@ impl BarWriter {
     /// numbers below 1e15 as `{:.1}` (`100.0`), everything else as `{}` (shortest round-trip digits,
     /// never an exponent; `NaN`, `inf`, `-inf`).
     fn number(&mut self, x: f64) {
-        if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 {
-            if x == 0.0 && x.is_sign_negative() {
-                self.buf.push(b'-');
-            }
-            // Exact: |x| < 1e15 < 2^63.
-            self.buf
-                .extend_from_slice(self.int.format(x as i64).as_bytes());
-            self.buf.extend_from_slice(b".0");
+        if !x.is_finite() {
+            let _ = write!(self.buf, "{x}");
             return;
         }
-        if x.is_finite() && x.fract() != 0.0 {
-            // zmij and std both print the shortest digits that read back as `x`, the ones closest to
-            // `x`. They differ in two places, both left to std: zmij writes an exponent for tiny
-            // magnitudes, and when `x` lies exactly halfway between two shortest candidates std
-            // rounds the tie up, zmij to even (`233115890514796.125` is `...796.13` in std,
-            // `...796.12` in zmij). Such a tie needs `x`'s exact decimal expansion, which has as many
-            // fractional digits as `x` has fractional bits, to be one digit longer than the text.
+        if x.abs() < 1e15 {
+            // Exact: |x| < 1e15 < 2^63. `as` and back instead of `fract()`, which is a libm call
+            // on baseline x86-64.
+            let whole = x as i64;
+            if whole as f64 == x {
+                if whole == 0 && x.is_sign_negative() {
+                    self.buf.push(b'-');
+                }
+                self.buf
+                    .extend_from_slice(self.int.format(whole).as_bytes());
+                self.buf.extend_from_slice(b".0");
+                return;
+            }
+            if x.abs() < 1e7 && self.few_decimals(x) {
+                return;
+            }
+        }
+        // zmij and std both print the shortest digits that read back as `x`, the ones closest to
+        // `x`. They differ in two places, both left to std: zmij writes an exponent for tiny
+        // magnitudes, and when `x` lies exactly halfway between two shortest candidates std
+        // rounds the tie up, zmij to even (`233115890514796.125` is `...796.13` in std,
+        // `...796.12` in zmij). Such a tie needs `x`'s exact decimal expansion, which has as many
+        // fractional digits as `x` has fractional bits, to be one digit longer than the text.
+        if x.fract() != 0.0 {
             let text = self.float.format_finite(x).as_bytes();
             let fraction_digits = text
                 .iter()
@@ -214,6 +225,45 @@ impl BarWriter {
             }
         }
         let _ = write!(self.buf, "{x}");
+    }
+
+    /// Prices as bar files have them (at most 8 decimals, under 1e7), without the general
+    /// shortest-digits search. `m = round(x * 1e8)`; if `m / 1e8` reads back as `x` (IEEE division
+    /// of two exact values rounds correctly, so this is exactly "the decimal text of m·10⁻⁸ parses to
+    /// x"), that decimal, with its trailing zeros dropped, is what std prints: it has at most 15
+    /// significant digits, and no two such decimals read back as the same double (DBL_DIG = 15),
+    /// so it is the only candidate that short, hence the shortest, and no tie can arise. If a
+    /// shorter decimal existed it would be this one with zeros dropped. `m` may be off by one from
+    /// the true rounding only when no candidate exists (|x * 1e8 - m| <= 0.22 otherwise); the check
+    /// then fails and the general path prints `x`. Returns false when it printed nothing.
+    fn few_decimals(&mut self, x: f64) -> bool {
+        const SCALE: f64 = 1e8;
+        let y = x.abs() * SCALE;
+        let mut m = (y + 0.5) as u64;
+        if m == 0 || m as f64 / SCALE != x.abs() {
+            return false;
+        }
+        let mut decimals = 8;
+        while m.is_multiple_of(10) {
+            m /= 10;
+            decimals -= 1;
+        }
+        if x < 0.0 {
+            self.buf.push(b'-');
+        }
+        let digits = self.int.format(m).as_bytes();
+        if digits.len() > decimals {
+            let (int, frac) = digits.split_at(digits.len() - decimals);
+            self.buf.extend_from_slice(int);
+            self.buf.push(b'.');
+            self.buf.extend_from_slice(frac);
+        } else {
+            self.buf.extend_from_slice(b"0.");
+            self.buf
+                .extend(std::iter::repeat_n(b'0', decimals - digits.len()));
+            self.buf.extend_from_slice(digits);
+        }
+        true
     }
 }
 
