@@ -27,6 +27,12 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Every command group below (`DaemonCommand`, `OpsCommand`, `DataCommand`, ...) is marked
+/// `#[command(defer = true)]`: its subcommands' arguments are added only when that subcommand is
+/// parsed, or when help, completions or the man page build the whole tree. Building clap's full tree
+/// on every start was most of `ktrdrctl`'s own start-up work (~250 KiB of heap faulted in); see
+/// docs/benchmarks.md, "Client start-up". Not on this enum itself: then `help backtest <TAB>` would
+/// lose `show`, as clap builds its `help` subtree before expanding deferred parts.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Daemon version, uptime, pid and every service's health.
@@ -79,6 +85,7 @@ pub enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+#[command(defer = true)] // arguments built only when used: see cli::Command
 pub enum DaemonCommand {
     /// Stop the daemon gracefully (as SIGTERM does).
     Stop,
@@ -88,7 +95,8 @@ pub enum DaemonCommand {
     Uninstall(UninstallArgs),
 }
 
-/// Where `daemon install` and `daemon uninstall` work.
+// Where `daemon install` and `daemon uninstall` work. A plain comment: a doc comment here would
+// become the about text of both commands once their arguments are deferred (see cli::Command).
 #[derive(Args, Debug, Clone)]
 pub struct TargetArgs {
     /// systemd units (the default on Linux).
@@ -131,6 +139,7 @@ pub struct UninstallArgs {
 }
 
 #[derive(Subcommand, Debug)]
+#[command(defer = true)] // arguments built only when used: see cli::Command
 pub enum OpsCommand {
     /// List operations, newest first.
     List {
@@ -194,5 +203,49 @@ impl StateArg {
             StateArg::Cancelled => OpState::Cancelled,
             StateArg::Interrupted => OpState::Interrupted,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Deferred arguments must not change what help shows: a doc comment on a flattened `Args` type
+    /// would replace the command's about text once its arguments are added late.
+    #[test]
+    fn deferred_commands_keep_their_about_text() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let about = |path: &[&str]| {
+            let mut c = &cmd;
+            for p in path {
+                c = c.find_subcommand(p).expect(p);
+            }
+            c.get_about().map(|a| a.to_string()).unwrap_or_default()
+        };
+        assert!(about(&["daemon", "install"]).starts_with("Write service files"));
+        assert!(about(&["daemon", "uninstall"]).starts_with("Remove what"));
+        assert!(about(&["data", "show"]).starts_with("Print bars of a series"));
+        // Built in full: deferred arguments are there.
+        let show = cmd
+            .find_subcommand("data")
+            .unwrap()
+            .find_subcommand("show")
+            .unwrap();
+        assert!(show.get_arguments().any(|a| a.get_id() == "tail"));
+        // The `help` subtree knows nested subcommands (`help backtest show` completes).
+        let help = cmd.find_subcommand("help").unwrap();
+        assert!(
+            help.find_subcommand("backtest")
+                .unwrap()
+                .find_subcommand("show")
+                .is_some()
+        );
     }
 }

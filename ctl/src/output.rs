@@ -1,7 +1,12 @@
 //! Printing: tables for people, one JSON document (or JSON lines) for scripts. Results go to stdout,
 //! errors and progress to stderr.
+//!
+//! - [`bars`]: the fast CSV / JSON-lines writers of bar streams.
+
+pub mod bars;
 
 use comfy_table::{Table, presets};
+use ktrdr_market::time::civil_from_days;
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::OperationRecord;
 use serde::Serialize;
@@ -80,20 +85,6 @@ pub fn timestamp_ms(ms: i64) -> String {
         s.push_str(&format!(".{:03}", rem % 1000));
     }
     s
-}
-
-/// Howard Hinnant's days-to-civil algorithm; avoids a date crate in the client.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

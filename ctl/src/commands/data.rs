@@ -8,6 +8,7 @@
 use crate::Failure;
 use crate::client::Client;
 use crate::commands::ops;
+use crate::output::bars::{self as fast, BarWriter, Layout, WriteError};
 use crate::output::{self, print_json, print_table, table, timestamp_ms};
 use clap::{Args, Subcommand, ValueEnum};
 use ktrdr_protocol::model::{
@@ -22,6 +23,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
+#[command(defer = true)] // arguments built only when used: see cli::Command
 pub enum DataCommand {
     /// List the stored series (files SYMBOL_TIMEFRAME.csv|parquet in the data directory).
     List,
@@ -425,24 +427,15 @@ fn iso(ms: i64) -> String {
     format!("{}Z", timestamp_ms(ms).replacen(' ', "T", 1))
 }
 
-/// Numbers as the predecessor's files have them: shortest exact decimal, whole numbers with `.0`.
-fn num(x: f64) -> String {
-    if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{x:.1}")
-    } else {
-        format!("{x}")
-    }
-}
-
-fn json_num(x: f64) -> String {
-    if x.is_finite() { num(x) } else { "null".into() }
-}
-
 /// Streams a bar answer to stdout. A closed stdout (`| head`) ends the command quietly.
 async fn bars(c: &mut Client, req: &Request, fmt: ShowFormat) -> Result<(), Failure> {
     c.send(req).await?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut writer = BarWriter::new(match fmt {
+        ShowFormat::Json => Layout::JsonLines,
+        _ => Layout::Csv,
+    });
     let mut wrote_header = false;
     let mut first = true;
     loop {
@@ -457,8 +450,8 @@ async fn bars(c: &mut Client, req: &Request, fmt: ShowFormat) -> Result<(), Fail
                         return Ok(());
                     }
                 }
-                if rows(&mut out, fmt, &chunk).is_err() {
-                    return Ok(());
+                if let Err(e) = rows(&mut out, fmt, &chunk, &mut writer) {
+                    return e.into_report().map_or(Ok(()), |e| Err(e.into()));
                 }
             }
             Response::Reply(Reply::DataBars(s)) => {
@@ -478,7 +471,7 @@ async fn bars(c: &mut Client, req: &Request, fmt: ShowFormat) -> Result<(), Fail
 
 fn header(out: &mut impl Write, fmt: ShowFormat) -> std::io::Result<()> {
     match fmt {
-        ShowFormat::Csv => writeln!(out, "timestamp,open,high,low,close,volume"),
+        ShowFormat::Csv => out.write_all(fast::CSV_HEADER),
         ShowFormat::Table => writeln!(
             out,
             "{:<19}  {:>12}  {:>12}  {:>12}  {:>12}  {:>14}",
@@ -488,42 +481,30 @@ fn header(out: &mut impl Write, fmt: ShowFormat) -> std::io::Result<()> {
     }
 }
 
-fn rows(out: &mut impl Write, fmt: ShowFormat, ch: &BarChunk) -> std::io::Result<()> {
+/// CSV and JSON lines go through the fast writer (`output/bars.rs`); the table stays `format!`.
+fn rows(
+    out: &mut impl Write,
+    fmt: ShowFormat,
+    ch: &BarChunk,
+    writer: &mut BarWriter,
+) -> Result<(), WriteError> {
+    if fmt != ShowFormat::Table {
+        return writer.write_chunk(out, ch);
+    }
+    fast::check(ch)?;
     for i in 0..ch.len() {
         let (o, h, l, c, v) = (ch.open[i], ch.high[i], ch.low[i], ch.close[i], ch.volume[i]);
-        match fmt {
-            ShowFormat::Csv => writeln!(
-                out,
-                "{}+00:00,{},{},{},{},{}",
-                timestamp_ms(ch.ts[i]),
-                num(o),
-                num(h),
-                num(l),
-                num(c),
-                num(v)
-            )?,
-            ShowFormat::Json => writeln!(
-                out,
-                "{{\"timestamp\":\"{}\",\"ts_ms\":{},\"open\":{},\"high\":{},\"low\":{},\"close\":{},\"volume\":{}}}",
-                iso(ch.ts[i]),
-                ch.ts[i],
-                json_num(o),
-                json_num(h),
-                json_num(l),
-                json_num(c),
-                json_num(v)
-            )?,
-            ShowFormat::Table => writeln!(
-                out,
-                "{:<19}  {:>12}  {:>12}  {:>12}  {:>12}  {:>14}",
-                timestamp_ms(ch.ts[i]),
-                o,
-                h,
-                l,
-                c,
-                v
-            )?,
-        }
+        writeln!(
+            out,
+            "{:<19}  {:>12}  {:>12}  {:>12}  {:>12}  {:>14}",
+            timestamp_ms(ch.ts[i]),
+            o,
+            h,
+            l,
+            c,
+            v
+        )
+        .map_err(|_| WriteError::Output)?;
     }
     Ok(())
 }

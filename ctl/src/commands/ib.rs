@@ -12,6 +12,7 @@ use ktrdr_protocol::request::{DataLoad, IbContract, IbHead};
 use ktrdr_protocol::{Reply, Request, WireError};
 
 #[derive(Subcommand, Debug)]
+#[command(defer = true)] // arguments built only when used: see cli::Command
 pub enum IbCommand {
     /// The daemon's IB connection: state, server version, pacing budget left, last error.
     Status,

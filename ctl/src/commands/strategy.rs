@@ -16,6 +16,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
+#[command(defer = true)] // arguments built only when used: see cli::Command
 pub enum StrategiesCommand {
     /// Every strategy file (*.yaml, *.yml) in DIR (default ./strategies), validated.
     List { dir: Option<PathBuf> },
@@ -28,6 +29,7 @@ pub enum StrategiesCommand {
 }
 
 #[derive(Subcommand, Debug)]
+#[command(defer = true)] // arguments built only when used: see cli::Command
 pub enum IndicatorsCommand {
     /// Every indicator with its parameters, defaults, outputs and warm-up.
     List,
@@ -47,6 +49,7 @@ pub enum IndicatorsCommand {
 }
 
 #[derive(Subcommand, Debug)]
+#[command(defer = true)] // arguments built only when used: see cli::Command
 pub enum FuzzyCommand {
     /// The fuzzy membership columns ({indicator}_{set}) of a strategy file over a stored series.
     Compute {

@@ -46,6 +46,7 @@ pub enum DeviceArg {
 }
 
 #[derive(Subcommand, Debug)]
+#[command(defer = true)] // arguments built only when used: see cli::Command
 pub enum ModelsCommand {
     /// Every stored model, newest first per strategy.
     List,
