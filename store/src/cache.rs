@@ -128,6 +128,21 @@ impl Cache {
         removed
     }
 
+    /// Drops the series unless its cached copy was read from a file with stamp `now` (the file as
+    /// it is on disk now; `None` when it is gone). A watch event that is not a change (the daemon's
+    /// own read of the file opens it too) then leaves the cache alone.
+    pub fn invalidate_if_changed(&self, key: &SeriesKey, now: Option<Stamp>) -> bool {
+        let mut g = self.lock();
+        if now.is_some() && g.map.get(key).map(|e| e.stamp) == now {
+            return false;
+        }
+        let removed = Self::remove_locked(&mut g, key);
+        if removed {
+            self.counters.invalidations.fetch_add(1, Ordering::Relaxed);
+        }
+        removed
+    }
+
     fn remove_locked(g: &mut Inner, key: &SeriesKey) -> bool {
         match g.map.remove(key) {
             Some(e) => {
@@ -208,5 +223,29 @@ mod tests {
         assert_eq!(c.usage(), (0, 0));
         assert_eq!(c.counters.invalidations.load(Ordering::Relaxed), 1);
         assert_eq!(c.counters.misses.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn only_a_changed_or_vanished_file_invalidates() {
+        let c = Cache::new(1 << 30);
+        let bars = Arc::new(generate(&Spec {
+            bars: 10,
+            ..Spec::default()
+        }));
+        c.insert(key("A"), STAMP, Arc::clone(&bars));
+        assert!(
+            !c.invalidate_if_changed(&key("A"), Some(STAMP)),
+            "same file"
+        );
+        assert!(c.peek(&key("A"), STAMP).is_some());
+        let newer = Stamp {
+            len: STAMP.len + 1,
+            ..STAMP
+        };
+        assert!(c.invalidate_if_changed(&key("A"), Some(newer)), "changed");
+        c.insert(key("A"), STAMP, bars);
+        assert!(c.invalidate_if_changed(&key("A"), None), "removed");
+        assert!(!c.invalidate_if_changed(&key("B"), None), "never cached");
+        assert_eq!(c.counters.invalidations.load(Ordering::Relaxed), 2);
     }
 }

@@ -56,7 +56,15 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    fn of(meta: &std::fs::Metadata) -> Stamp {
+    /// The stamp of the file at `path` now; `None` when it is gone or not a file.
+    pub fn of_path(path: &Path) -> Option<Stamp> {
+        std::fs::metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| Stamp::of(&m))
+    }
+
+    pub fn of(meta: &std::fs::Metadata) -> Stamp {
         use std::os::unix::fs::MetadataExt;
         Stamp {
             len: meta.len(),
