@@ -1,6 +1,9 @@
-//! The command line, as clap derive types. Also used to generate completions and the man page.
+//! The command line: the top of clap's derive types. Each command group's own types (its
+//! subcommands and arguments) live in its module under `commands/`, which never reaches back here;
+//! the completions and the man page are built from [`Cli`] by `main` and handed to the install
+//! code.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -47,10 +50,10 @@ pub enum Command {
     Ping,
     /// Control the daemon process, or install it as a service.
     #[command(subcommand)]
-    Daemon(DaemonCommand),
+    Daemon(crate::commands::daemon::DaemonCommand),
     /// Long-running operations: list, show, watch, cancel.
     #[command(subcommand)]
-    Ops(OpsCommand),
+    Ops(crate::commands::ops::OpsCommand),
     /// Market data: list, show, range, validate, import, export, resample.
     #[command(subcommand)]
     Data(crate::commands::data::DataCommand),
@@ -82,128 +85,6 @@ pub enum Command {
     },
     /// Print the man page (roff) on stdout (no daemon needed).
     Man,
-}
-
-#[derive(Subcommand, Debug)]
-#[command(defer = true)] // arguments built only when used: see cli::Command
-pub enum DaemonCommand {
-    /// Stop the daemon gracefully (as SIGTERM does).
-    Stop,
-    /// Write service files (systemd or launchd), completions and man page (no daemon needed).
-    Install(InstallArgs),
-    /// Remove what `daemon install` wrote, keeping data and logs (no daemon needed).
-    Uninstall(UninstallArgs),
-}
-
-// Where `daemon install` and `daemon uninstall` work. A plain comment: a doc comment here would
-// become the about text of both commands once their arguments are deferred (see cli::Command).
-#[derive(Args, Debug, Clone)]
-pub struct TargetArgs {
-    /// systemd units (the default on Linux).
-    #[arg(long, conflicts_with = "launchd")]
-    pub systemd: bool,
-    /// A launchd agent (the default on macOS).
-    #[arg(long)]
-    pub launchd: bool,
-    /// System-wide systemd units running as a dedicated `ktrdr` user, under /etc (needs root).
-    #[arg(long, conflicts_with = "launchd")]
-    pub system: bool,
-    /// Work under DIR instead of $HOME (or / with --system), ignoring XDG_* variables. For packaging
-    /// and tests.
-    #[arg(long, value_name = "DIR")]
-    pub prefix: Option<PathBuf>,
-    /// Print what would change and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct InstallArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-    /// Directory holding ktrdrd (default: the directory of this ktrdrctl).
-    #[arg(long, value_name = "DIR")]
-    pub bin_dir: Option<PathBuf>,
-    /// Also run the printed systemctl/launchctl commands to load and start the service.
-    #[arg(long, conflicts_with_all = ["prefix", "dry_run"])]
-    pub enable: bool,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct UninstallArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-    /// First stop and disable the service with systemctl/launchctl.
-    #[arg(long, conflicts_with_all = ["prefix", "dry_run"])]
-    pub disable: bool,
-}
-
-#[derive(Subcommand, Debug)]
-#[command(defer = true)] // arguments built only when used: see cli::Command
-pub enum OpsCommand {
-    /// List operations, newest first.
-    List {
-        #[arg(long, value_enum)]
-        state: Option<StateArg>,
-        /// demo, ib_load, data_import, training or backtest.
-        #[arg(long, value_parser = parse_op_kind)]
-        kind: Option<ktrdr_protocol::operation::OpKind>,
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-    },
-    /// Show one operation.
-    Show { id: u64 },
-    /// Follow an operation's progress until it ends.
-    Watch { id: u64 },
-    /// Cancel a pending or running operation.
-    Cancel { id: u64 },
-    /// Start a diagnostic operation that sleeps (to try progress, cancel and queueing).
-    Demo {
-        #[arg(long, default_value_t = 5.0)]
-        seconds: f64,
-        #[arg(long, default_value_t = 10)]
-        steps: u32,
-        /// Fail at this step.
-        #[arg(long)]
-        fail_at: Option<u32>,
-        #[command(flatten)]
-        follow: FollowArgs,
-    },
-}
-
-#[derive(Args, Debug, Clone, Copy)]
-pub struct FollowArgs {
-    /// Print the operation id and return at once instead of following its progress.
-    #[arg(long)]
-    pub detach: bool,
-}
-
-fn parse_op_kind(s: &str) -> Result<ktrdr_protocol::operation::OpKind, String> {
-    s.parse()
-}
-
-#[derive(ValueEnum, Debug, Clone, Copy)]
-pub enum StateArg {
-    Pending,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-    Interrupted,
-}
-
-impl StateArg {
-    pub fn to_state(self) -> ktrdr_protocol::model::OpState {
-        use ktrdr_protocol::model::OpState;
-        match self {
-            StateArg::Pending => OpState::Pending,
-            StateArg::Running => OpState::Running,
-            StateArg::Completed => OpState::Completed,
-            StateArg::Failed => OpState::Failed,
-            StateArg::Cancelled => OpState::Cancelled,
-            StateArg::Interrupted => OpState::Interrupted,
-        }
-    }
 }
 
 #[cfg(test)]

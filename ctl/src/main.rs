@@ -13,7 +13,9 @@ mod describe;
 mod output;
 
 use clap::Parser;
-use cli::{Cli, Command, DaemonCommand, OpsCommand};
+use cli::{Cli, Command};
+use commands::daemon::DaemonCommand;
+use commands::ops::OpsCommand;
 use ktrdr_protocol::{ErrorKind, WireError};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -63,11 +65,16 @@ fn main() -> ExitCode {
 
 /// Commands that only touch this machine: service files, completions, the man page.
 fn run_local(cli: &Cli) -> Option<Result<(), WireError>> {
+    use clap::CommandFactory;
     use commands::install;
+    // Built only for these commands: the whole tree is what start-up avoids (see cli::Command).
+    let whole = || Cli::command();
     match &cli.command {
-        Command::Completions { shell } => Some(install::completions(*shell)),
-        Command::Man => Some(install::man()),
-        Command::Daemon(DaemonCommand::Install(args)) => Some(install::install(args, cli.json)),
+        Command::Completions { shell } => Some(install::completions(&whole(), *shell)),
+        Command::Man => Some(install::man(&whole())),
+        Command::Daemon(DaemonCommand::Install(args)) => {
+            Some(install::install(args, cli.json, &whole()))
+        }
         Command::Daemon(DaemonCommand::Uninstall(args)) => Some(install::uninstall(args, cli.json)),
         _ => None,
     }

@@ -60,7 +60,7 @@ pub enum DataCommand {
         #[arg(long, value_name = "TZ")]
         timezone: Option<String>,
         #[command(flatten)]
-        follow: crate::cli::FollowArgs,
+        follow: crate::commands::ops::FollowArgs,
     },
     /// Write a series (or a window of it) to a file.
     Export {
@@ -99,7 +99,7 @@ pub enum DataCommand {
         #[command(flatten)]
         window: WindowArgs,
         #[command(flatten)]
-        follow: crate::cli::FollowArgs,
+        follow: crate::commands::ops::FollowArgs,
     },
 }
 

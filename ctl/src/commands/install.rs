@@ -13,7 +13,7 @@ mod layout;
 mod render;
 mod steps;
 
-use crate::cli::{InstallArgs, TargetArgs, UninstallArgs};
+use crate::commands::daemon::{InstallArgs, TargetArgs, UninstallArgs};
 use crate::output::print_json;
 use files::Change;
 use ktrdr_protocol::{ErrorKind, WireError};
@@ -22,15 +22,17 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-pub fn completions(shell: clap_complete::Shell) -> Result<(), WireError> {
-    write_stdout(&generated::completion(shell))
+/// `cli` is the whole command line's definition (`cli::Cli::command()`), which completions and the
+/// man page are generated from.
+pub fn completions(cli: &clap::Command, shell: clap_complete::Shell) -> Result<(), WireError> {
+    write_stdout(&generated::completion(cli, shell))
 }
 
-pub fn man() -> Result<(), WireError> {
-    write_stdout(&generated::man_page()?)
+pub fn man(cli: &clap::Command) -> Result<(), WireError> {
+    write_stdout(&generated::man_page(cli)?)
 }
 
-pub fn install(args: &InstallArgs, json: bool) -> Result<(), WireError> {
+pub fn install(args: &InstallArgs, json: bool, cli: &clap::Command) -> Result<(), WireError> {
     let t = &args.target;
     let target = Target::choose(t.systemd, t.launchd, t.system, t.prefix.is_some())?;
     let layout = Layout::new(target, t.prefix.as_deref(), &|k| std::env::var_os(k))?;
@@ -44,7 +46,7 @@ pub fn install(args: &InstallArgs, json: bool) -> Result<(), WireError> {
         changes.push((files::ensure_dir(dir, t.dry_run)?, dir.clone()));
     }
     for (item, path) in &layout.files {
-        let contents = render::item(*item, &ktrdrd, &layout)?;
+        let contents = render::item(*item, &ktrdrd, &layout, cli)?;
         changes.push((files::write(path, &contents, t.dry_run)?, path.clone()));
     }
 

@@ -9,6 +9,7 @@ use crate::Failure;
 use crate::client::Client;
 use crate::describe;
 use crate::output::{self, operation_json, print_json, print_json_line, print_table, table};
+use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use ktrdr_protocol::model::{OpState, OperationRecord};
 use ktrdr_protocol::operation::OpKind;
@@ -16,6 +17,74 @@ use ktrdr_protocol::request::{OpRef, OpsDemo, OpsList};
 use ktrdr_protocol::{ErrorKind, Reply, Request, Response, WireError};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
+
+#[derive(Subcommand, Debug)]
+#[command(defer = true)] // arguments built only when used: see crate::cli::Command
+pub enum OpsCommand {
+    /// List operations, newest first.
+    List {
+        #[arg(long, value_enum)]
+        state: Option<StateArg>,
+        /// demo, ib_load, data_import, training or backtest.
+        #[arg(long, value_parser = parse_op_kind)]
+        kind: Option<ktrdr_protocol::operation::OpKind>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one operation.
+    Show { id: u64 },
+    /// Follow an operation's progress until it ends.
+    Watch { id: u64 },
+    /// Cancel a pending or running operation.
+    Cancel { id: u64 },
+    /// Start a diagnostic operation that sleeps (to try progress, cancel and queueing).
+    Demo {
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        #[arg(long, default_value_t = 10)]
+        steps: u32,
+        /// Fail at this step.
+        #[arg(long)]
+        fail_at: Option<u32>,
+        #[command(flatten)]
+        follow: FollowArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+pub struct FollowArgs {
+    /// Print the operation id and return at once instead of following its progress.
+    #[arg(long)]
+    pub detach: bool,
+}
+
+fn parse_op_kind(s: &str) -> Result<ktrdr_protocol::operation::OpKind, String> {
+    s.parse()
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum StateArg {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    Interrupted,
+}
+
+impl StateArg {
+    pub fn to_state(self) -> ktrdr_protocol::model::OpState {
+        use ktrdr_protocol::model::OpState;
+        match self {
+            StateArg::Pending => OpState::Pending,
+            StateArg::Running => OpState::Running,
+            StateArg::Completed => OpState::Completed,
+            StateArg::Failed => OpState::Failed,
+            StateArg::Cancelled => OpState::Cancelled,
+            StateArg::Interrupted => OpState::Interrupted,
+        }
+    }
+}
 
 fn expect_op(reply: Reply) -> Result<OperationRecord, WireError> {
     match reply {

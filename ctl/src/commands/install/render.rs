@@ -14,7 +14,12 @@ const SYSTEM_SOCKET: &str = include_str!("../../../../systemd/system/ktrdrd.sock
 const SYSUSERS: &str = include_str!("../../../../systemd/system/ktrdr.sysusers");
 const AGENT: &str = include_str!("../../../../launchd/com.ktrdr.ktrdrd.plist");
 
-pub fn item(item: Item, ktrdrd: &Path, layout: &Layout) -> Result<Vec<u8>, WireError> {
+pub fn item(
+    item: Item,
+    ktrdrd: &Path,
+    layout: &Layout,
+    cli: &clap::Command,
+) -> Result<Vec<u8>, WireError> {
     let system = layout.target == Target::SystemdSystem;
     Ok(match item {
         Item::Service => {
@@ -25,10 +30,10 @@ pub fn item(item: Item, ktrdrd: &Path, layout: &Layout) -> Result<Vec<u8>, WireE
             .to_vec(),
         Item::Sysusers => SYSUSERS.as_bytes().to_vec(),
         Item::Agent => agent(ktrdrd, &layout.root)?.into_bytes(),
-        Item::Bash => generated::completion(clap_complete::Shell::Bash),
-        Item::Zsh => generated::completion(clap_complete::Shell::Zsh),
-        Item::Fish => generated::completion(clap_complete::Shell::Fish),
-        Item::Man => generated::man_page()?,
+        Item::Bash => generated::completion(cli, clap_complete::Shell::Bash),
+        Item::Zsh => generated::completion(cli, clap_complete::Shell::Zsh),
+        Item::Fish => generated::completion(cli, clap_complete::Shell::Fish),
+        Item::Man => generated::man_page(cli)?,
     })
 }
 
