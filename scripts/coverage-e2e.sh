@@ -53,17 +53,18 @@ if ! $report_only; then
   nice -n 10 cargo test --locked --no-run "${packages[@]}" >&2
 fi
 
-# Test targets as "package kind name" (lib or test), from cargo's view of the workspace.
+# Test targets as "package kind name directory" (lib or test), from cargo's view of the workspace.
 targets=$(cargo metadata --no-deps --format-version 1 | python3 -c '
-import json, sys
+import json, os, sys
 for p in json.load(sys.stdin)["packages"]:
     if p["name"] not in ("ktrdr-daemon", "ktrdr-tests"):
         continue
+    d = os.path.dirname(p["manifest_path"])
     for t in p["targets"]:
         if "lib" in t["kind"] and p["name"] == "ktrdr-daemon":
-            print(p["name"], "lib", t["name"])
+            print(p["name"], "lib", t["name"], d)
         elif "test" in t["kind"]:
-            print(p["name"], "test", t["name"])
+            print(p["name"], "test", t["name"], d)
 ')
 
 prof=$out/profiles
@@ -73,10 +74,14 @@ if ! $report_only; then
   mkdir -p "$prof"
   # One test target at a time, its raw profiles (one per process: thousands of ktrdrctl runs) merged
   # right after it, so they never pile up on disk.
-  while read -r pkg kind name; do
+  while read -r pkg kind name dir; do
     echo "==> $pkg $kind $name" >&2
     raw=$out/raw/$name
     mkdir -p "$raw"
+    # A process started without our environment (systemd-socket-activate passes only what -E
+    # names) writes the runtime's default default_<id>_<pid>.profraw into its working directory, the
+    # package's: those are collected too, and must not be left over from an earlier run.
+    rm -f "$dir"/default_*.profraw
     sel=(--lib)
     [[ $kind == test ]] && sel=(--test "$name")
     if ! LLVM_PROFILE_FILE="$raw/%c%p.profraw" cargo test --locked -p "$pkg" "${sel[@]}" \
@@ -85,6 +90,7 @@ if ! $report_only; then
       echo "    a test failed; see $out/$pkg-$name.log" >&2
     fi
     grep -E '^test result:' "$out/$pkg-$name.log" | sed 's/^/    /' >&2 || true
+    for f in "$dir"/default_*.profraw; do [[ -e "$f" ]] && mv "$f" "$raw/"; done
     if compgen -G "$raw/*.profraw" >/dev/null; then
       find "$raw" -name '*.profraw' >"$raw.list"
       "$profdata" merge -sparse -f "$raw.list" -o "$prof/$pkg-$name.profdata"
