@@ -17,7 +17,7 @@
 #   version, from Debian (`apt-get install llvm-NN`; rustup's llvm-tools cannot be downloaded here).
 #
 # Build directory: $KTRDR_COVERAGE_E2E_TARGET (default /var/tmp/ktrdr-coverage-e2e-target; about
-# 5 GB), apart from the everyday target/ and from coverage.sh's. Profiles and reports:
+# 2 GB), apart from the everyday target/ and from coverage.sh's. Profiles and reports:
 # $KTRDR_COVERAGE_E2E_OUT (default $target/reports). Lines are llvm-cov's (lines with code), minus
 # the daemon's test code (#[cfg(test)] modules); they are not the same lines tarpaulin counts.
 set -euo pipefail
