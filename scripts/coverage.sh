@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Line coverage per crate, measured with cargo-tarpaulin (ptrace engine: no llvm-tools needed), and a
 # table of the figures. Not part of CI (.ci/run): instrumented builds and traced test runs are slow.
-# Figures and targets: docs/coverage.md.
+# Figures and targets: docs/coverage.md. The daemon together with its end-to-end tests (which run
+# ktrdrd and ktrdrctl as separate processes, invisible to ptrace): scripts/coverage-e2e.sh.
 #
 #   bash scripts/coverage.sh                          every workspace crate
 #   bash scripts/coverage.sh market strategy backtest  some crates (directory or package name)
