@@ -103,10 +103,6 @@ impl<D: Delegable> Adapter<D> {
         Adapter { service, host }
     }
 
-    pub fn service(&self) -> &Arc<D> {
-        &self.service
-    }
-
     pub fn host(&self) -> Option<&Arc<HostService>> {
         self.host.as_ref()
     }
@@ -169,10 +165,6 @@ impl HostService {
 
     pub fn url(&self) -> String {
         self.peer.url()
-    }
-
-    pub fn label(&self) -> &'static str {
-        self.label
     }
 
     /// One request, answered by the host unchanged.

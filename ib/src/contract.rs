@@ -158,4 +158,22 @@ mod tests {
         assert_eq!(c.exchange.to_string(), "IDEALPRO");
         assert_eq!(Spec::of("EURUSD").what_to_show().to_string(), "MIDPOINT");
     }
+
+    #[test]
+    fn each_kind_builds_its_contract_and_names_itself() {
+        let stock = Spec::of("AAPL");
+        assert_eq!(stock.kind(), "stock");
+        assert_eq!(stock.contract().symbol.to_string(), "AAPL");
+        assert_eq!(stock.what_to_show(), WhatToShow::Trades);
+        let fx = Spec::of("EURUSD");
+        assert_eq!(fx.kind(), "forex");
+        assert_eq!(fx.what_to_show(), WhatToShow::MidPoint);
+        assert_eq!(fx.contract().currency.to_string(), "USD");
+        let fut = Spec::of("CL_CONT");
+        assert_eq!(fut.kind(), "continuous future");
+        assert_eq!(fut.what_to_show(), WhatToShow::Trades);
+        let c = fut.contract();
+        assert_eq!(c.symbol.to_string(), "CL");
+        assert_eq!(c.exchange.to_string(), "NYMEX");
+    }
 }

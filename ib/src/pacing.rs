@@ -304,4 +304,36 @@ mod tests {
         let asks: Vec<Ask> = (0..100).map(|i| ask("X", &i.to_string())).collect();
         assert!(run(Rules::scaled(0.0), &asks).iter().all(|t| *t == 0.0));
     }
+
+    #[test]
+    fn the_budget_counts_bid_ask_twice_and_refills_after_the_window() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(Rules::IB);
+        assert_eq!(p.rules(), Rules::IB);
+        assert_eq!(p.budget_left(t0), Rules::IB.max_in_window);
+        p.record(t0, &ask("A", "1"));
+        let mut bid_ask = ask("B", "1");
+        bid_ask.bid_ask = true;
+        p.record(t0, &bid_ask);
+        assert_eq!(p.budget_left(t0), Rules::IB.max_in_window - 3);
+        let later = t0 + Rules::IB.window + Duration::from_secs(1);
+        assert_eq!(p.budget_left(later), Rules::IB.max_in_window);
+    }
+
+    #[test]
+    fn pacing_off_never_waits_and_reports_a_full_budget() {
+        for scale in [0.0, -1.0, f64::NAN] {
+            let rules = Rules::scaled(scale);
+            assert!(rules.is_off(), "{scale}");
+            let t0 = Instant::now();
+            let mut p = Pacer::new(rules);
+            for i in 0..500 {
+                let a = ask("A", "same");
+                assert!(p.wait(t0, &a).is_zero(), "request {i}");
+                p.record(t0, &a);
+            }
+            assert_eq!(p.budget_left(t0), rules.max_in_window);
+        }
+        assert!(!Rules::scaled(1.0).is_off());
+    }
 }

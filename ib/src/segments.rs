@@ -112,4 +112,39 @@ mod tests {
         };
         assert_eq!(part.duration().to_string(), "1 D");
     }
+
+    #[test]
+    fn every_timeframe_has_a_request_span_and_its_own_bar_size() {
+        use ibapi::market_data::historical::BarSize;
+        let all = [
+            Timeframe::M1,
+            Timeframe::M5,
+            Timeframe::M15,
+            Timeframe::M30,
+            Timeframe::H1,
+            Timeframe::H4,
+            Timeframe::D1,
+            Timeframe::W1,
+        ];
+        let days: Vec<i64> = all.iter().map(|&t| max_days(t)).collect();
+        assert_eq!(days, [1, 7, 14, 30, 30, 120, 365, 730]);
+        // A span always holds whole bars of its timeframe.
+        for &t in &all {
+            assert!(max_days(t) * DAY_MS >= t.duration_ms(), "{t}");
+        }
+        let sizes: Vec<BarSize> = all.iter().map(|&t| bar_size(t)).collect();
+        assert_eq!(
+            sizes,
+            [
+                BarSize::Min,
+                BarSize::Min5,
+                BarSize::Min15,
+                BarSize::Min30,
+                BarSize::Hour,
+                BarSize::Hour4,
+                BarSize::Day,
+                BarSize::Week
+            ]
+        );
+    }
 }

@@ -351,3 +351,50 @@ fn an_http_training_host_url_is_a_configuration_error() {
     assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
     assert!(stderr(&out).contains("ssh -NL"), "{}", stderr(&out));
 }
+
+/// Cancelling a delegated training here cancels the operation on the training host too (the
+/// host-service adapter forwards it), and neither daemon keeps a model.
+#[test]
+fn cancelling_a_delegated_training_cancels_it_on_the_host() {
+    let host = Daemon::start();
+    import_sine(&host, 20_000);
+    let url = format!("unix://{}", host.socket.display());
+    let d = Daemon::start_with(&[
+        ("USE_TRAINING_HOST_SERVICE", "true"),
+        ("TRAINING_HOST_SERVICE_URL", &url),
+    ]);
+    let file = sine_strategy(&d, 500, 8);
+    let o = d.ctl(&["train", &file, "--detach"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let id = stdout(&o).trim().to_string();
+    // Running on the host, its progress relayed here.
+    assert!(
+        eventually(Duration::from_secs(60), || {
+            op(&d, &id)["progress"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("training host op") && m.contains("batch"))
+        }),
+        "no relayed batch progress: {}",
+        op(&d, &id)
+    );
+    let remote = host.ctl_json(&["ops", "list", "--kind", "training"]);
+    let remote_id = remote["items"][0]["id"].to_string();
+    assert_eq!(remote["items"][0]["state"], "running", "{remote}");
+
+    assert!(d.ctl(&["ops", "cancel", &id]).status.success());
+    assert!(
+        eventually(Duration::from_secs(10), || op(&d, &id)["state"]
+            == "cancelled"),
+        "{}",
+        op(&d, &id)
+    );
+    let msg = op(&d, &id)["error"]["message"].to_string();
+    assert!(msg.contains(&url), "the cancel names the host: {msg}");
+    assert!(
+        eventually(Duration::from_secs(10), || op(&host, &remote_id)["state"]
+            == "cancelled"),
+        "the host's operation was cancelled too: {}",
+        op(&host, &remote_id)
+    );
+    assert!(models(&host).is_empty() && models(&d).is_empty());
+}

@@ -37,12 +37,6 @@ impl DataService {
         }
     }
 
-    /// The bar store, for the services whose jobs read or write bars (IB loads, training,
-    /// backtests); requests reach it through the methods below.
-    pub fn manager(&self) -> &Arc<DataManager> {
-        &self.manager
-    }
-
     pub async fn list(&self) -> Result<SeriesList, WireError> {
         self.manager.list().await
     }

@@ -65,11 +65,6 @@ impl TrainingService {
         }
     }
 
-    /// The model store, for the backtest service, which replays its models.
-    pub fn store(&self) -> &Arc<ModelStore> {
-        &self.store
-    }
-
     /// Starts a `training` operation, here or on the training host. Everything that can be
     /// checked at once (strategy, symbols, window, device) is, so a bad request fails before any
     /// operation exists.
