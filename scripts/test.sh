@@ -17,7 +17,7 @@ cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
-echo "==> cargo check of the daemon as if not on Linux (the fallbacks in daemon/src/sys.rs)"
+echo "==> cargo check of the daemon as if not on Linux (the fallbacks in store/src/sys.rs)"
 bash scripts/check-nonlinux.sh
 
 echo "==> cargo build (the binaries the end-to-end tests run)"

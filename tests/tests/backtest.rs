@@ -102,6 +102,23 @@ fn a_model_trained_on_early_bars_is_backtested_on_later_ones_consistently() {
     let ppy = f(&summary["metrics"]["periods_per_year"]);
     assert!((5000.0..7000.0).contains(&ppy), "periods per year {ppy}");
 
+    // The training and backtest records read as lines, not JSON blobs (`params {...}` before).
+    let training = d.ctl_json(&["ops", "list", "--kind", "training"])["items"][0]["id"].to_string();
+    for op in [training.as_str(), id.as_str()] {
+        let human = stdout(&d.ctl(&["ops", "show", op]));
+        assert!(!human.contains("{\""), "no JSON blob in the table: {human}");
+    }
+    let trained = stdout(&d.ctl(&["ops", "show", &training]));
+    assert!(
+        trained.contains("accuracy") && trained.contains("epochs") && trained.contains(MODEL),
+        "{trained}"
+    );
+    let replayed = stdout(&d.ctl(&["ops", "show", &id]));
+    assert!(
+        replayed.contains("buy & hold") && replayed.contains("win rate"),
+        "{replayed}"
+    );
+
     let show = d.ctl_json(&["backtest", "show", &id, "--trades"]);
     let trades = show["trades"].as_array().unwrap().clone();
     assert!(!trades.is_empty(), "the model acted: {show}");
