@@ -261,7 +261,7 @@ impl Service for BacktestService {
                     match tokio::time::timeout(Duration::from_secs(2), host.health("backtest"))
                         .await
                     {
-                        Ok((s, d)) => (s, format!("{d}; {here}")),
+                        Ok((s, d)) => (s, format!("{d}; here: {here}")),
                         Err(_) => (
                             HealthStatus::Degraded,
                             format!("backtest host {} did not answer within 2 s", host.url()),
