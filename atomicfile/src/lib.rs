@@ -109,6 +109,47 @@ fn context(what: &str, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
+/// For tests of code that writes through this crate, here and in its users (feature `testing`).
+#[cfg(any(test, feature = "testing"))]
+pub mod testing {
+    use std::process::Command;
+
+    /// The test `name` (libtest's name, without the crate) of the calling test binary, run again
+    /// in a child process whose file size limit is `limit` bytes: writes past it fail (EFBIG) much
+    /// like on a full disk, without root and without limiting the multi-threaded test process.
+    /// Returns false in the parent after checking the child passed; true in the child, which then
+    /// runs the test body under the limit.
+    pub fn under_file_size_limit(name: &str, limit: u64) -> bool {
+        const CHILD: &str = "KTRDR_ATOMICFILE_FSIZE_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let lim = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            // SAFETY: plain system calls on this process; SIGXFSZ ignored makes an oversized write
+            // fail with EFBIG instead of killing the process.
+            unsafe {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
+            }
+            return true;
+        }
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "child failed:\n{text}");
+        assert!(text.contains("1 passed"), "the child ran no test:\n{text}");
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,7 +157,6 @@ mod tests {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::MetadataExt;
     use std::path::PathBuf;
-    use std::process::Command;
 
     fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -184,44 +224,9 @@ mod tests {
         assert!(!is_temporary("a.tmp-1"));
     }
 
-    /// The test named `name` (libtest's name, without the crate) of this binary, run again in a
-    /// child process whose file size limit is `limit` bytes: writes beyond it fail (EFBIG) much like
-    /// on a full disk, without root and without limiting this multi-threaded test process. Returns
-    /// false in the parent after checking the child passed; true in the child, which then runs the
-    /// test body under the limit.
-    fn under_file_size_limit(name: &str, limit: u64) -> bool {
-        const CHILD: &str = "KTRDR_ATOMICFILE_FSIZE_CHILD";
-        if std::env::var_os(CHILD).is_some() {
-            let lim = libc::rlimit {
-                rlim_cur: limit,
-                rlim_max: limit,
-            };
-            // SAFETY: plain system calls on this process; SIGXFSZ ignored makes an oversized write
-            // fail with EFBIG instead of killing the process.
-            unsafe {
-                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-                assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
-            }
-            return true;
-        }
-        let out = Command::new(std::env::current_exe().unwrap())
-            .args([name, "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD, "1")
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "child failed:\n{text}");
-        assert!(text.contains("1 passed"), "the child ran no test:\n{text}");
-        false
-    }
-
     #[test]
     fn a_failed_final_flush_is_an_error_and_leaves_the_old_file() {
-        if !under_file_size_limit(
+        if !testing::under_file_size_limit(
             "tests::a_failed_final_flush_is_an_error_and_leaves_the_old_file",
             4096,
         ) {

@@ -108,7 +108,6 @@ mod tests {
     use ktrdr_protocol::backtest::{BacktestConfig, BuyHoldSummary};
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
-    use std::process::Command;
 
     /// A result of `bars` hourly bars with no trades; its JSON takes about 70 bytes a bar.
     fn detail(bars: usize) -> Detail {
@@ -246,43 +245,9 @@ mod tests {
         assert!(results.load(7).is_err());
     }
 
-    /// The test `name` of this binary run again in a child process whose file size limit is
-    /// `limit` bytes, so writes past it fail (EFBIG) much like on a full disk, without root and
-    /// without limiting this multi-threaded process. False in the parent, after checking the child
-    /// passed; true in the child, which then runs the test body under the limit.
-    fn under_file_size_limit(name: &str, limit: u64) -> bool {
-        const CHILD: &str = "KTRDR_TEST_FSIZE_CHILD";
-        if std::env::var_os(CHILD).is_some() {
-            let lim = libc::rlimit {
-                rlim_cur: limit,
-                rlim_max: limit,
-            };
-            // SAFETY: plain system calls on this process; with SIGXFSZ ignored an oversized write
-            // fails with EFBIG instead of killing the process.
-            unsafe {
-                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-                assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
-            }
-            return true;
-        }
-        let out = Command::new(std::env::current_exe().unwrap())
-            .args([name, "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD, "1")
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "child failed:\n{text}");
-        assert!(text.contains("1 passed"), "the child ran no test:\n{text}");
-        false
-    }
-
     #[test]
     fn a_save_past_the_file_size_limit_fails_and_leaves_nothing() {
-        if !under_file_size_limit(
+        if !ktrdr_atomicfile::testing::under_file_size_limit(
             "backtest::results::tests::a_save_past_the_file_size_limit_fails_and_leaves_nothing",
             8 << 10,
         ) {
