@@ -9,6 +9,7 @@
 //! - [`calendar`]: when a market is closed (weekends, forex 24/5, US stock sessions and holidays).
 //! - [`quality`]: checks and the repair that lists every change it made.
 //! - [`synth`]: a deterministic synthetic series for tests and benchmarks.
+//! - [`text`]: bars as CSV and JSON lines text (the one writer of `data show` and `data export`).
 
 pub mod bars;
 pub mod calendar;
@@ -16,6 +17,7 @@ pub mod merge;
 pub mod quality;
 pub mod resample;
 pub mod synth;
+pub mod text;
 pub mod time;
 pub mod timeframe;
 

@@ -14,6 +14,7 @@
 
 use crate::key::Zone;
 use ktrdr_market::Bars;
+use ktrdr_market::text::{BarText, Layout};
 use ktrdr_market::time::{self, Instant};
 use polars::prelude::*;
 use std::fs::File;
@@ -242,27 +243,27 @@ pub fn write_csv(out: &mut dyn Write, bars: &Bars) -> PolarsResult<()> {
         .finish(&mut df)
 }
 
-/// One JSON object per line; non-finite numbers become `null`.
+/// One JSON object per line, as `ktrdrctl --json data show` prints them ([`ktrdr_market::text`]);
+/// non-finite numbers become `null`.
 pub fn write_jsonl(w: &mut dyn Write, bars: &Bars) -> std::io::Result<()> {
-    let num = |x: f64| {
-        if x.is_finite() {
-            x.to_string()
-        } else {
-            "null".into()
+    let mut text = BarText::new(Layout::JsonLines);
+    let mut buf = Vec::with_capacity(1 << 16);
+    let (ts, o, h, l, c, v) = (
+        bars.ts(),
+        bars.open(),
+        bars.high(),
+        bars.low(),
+        bars.close(),
+        bars.volume(),
+    );
+    for i in 0..ts.len() {
+        text.row(&mut buf, ts[i], [o[i], h[i], l[i], c[i], v[i]]);
+        if buf.len() >= 1 << 16 {
+            w.write_all(&buf)?;
+            buf.clear();
         }
-    };
-    for b in bars.iter() {
-        writeln!(
-            w,
-            "{{\"timestamp\":\"{}\",\"open\":{},\"high\":{},\"low\":{},\"close\":{},\"volume\":{}}}",
-            time::format_iso(b.ts),
-            num(b.open),
-            num(b.high),
-            num(b.low),
-            num(b.close),
-            num(b.volume)
-        )?;
     }
+    w.write_all(&buf)?;
     w.flush()
 }
 

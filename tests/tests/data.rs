@@ -308,6 +308,15 @@ fn import_both_layouts_then_export_and_reimport() {
     }
     let lines = std::fs::read_to_string(work.path().join("g.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 2148);
+    // One JSON-lines writer: the daemon's export is what the client prints for the same bars.
+    let printed = d.ctl(&["--json", "data", "show", "GOOG", "1d"]);
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let printed = stdout(&printed);
+    let bars: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.starts_with("{\"timestamp\""))
+        .collect();
+    assert_eq!(lines.lines().collect::<Vec<_>>(), bars);
     for (file, sym) in [("g.parquet", "GOOGP"), ("g.csv", "GOOGC")] {
         let p = work.path().join(file);
         d.ctl_json(&[
