@@ -60,12 +60,11 @@ pub struct DataManager {
     pub watch_error: Option<String>,
 }
 
+/// File reads, parses and writes of the store, off the runtime.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, WireError> + Send + 'static,
 ) -> Result<T, WireError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| WireError::internal(format!("data task failed: {e}")))?
+    crate::blocking::run("data task", f).await
 }
 
 impl DataManager {
