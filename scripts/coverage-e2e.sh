@@ -32,6 +32,14 @@ report_only=false
 llvm_major=$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
 profdata=$(command -v "llvm-profdata-$llvm_major" || true)
 llvmcov=$(command -v "llvm-cov-$llvm_major" || true)
+# Installed from Debian when missing and we may (root, apt-get): the project installs what it needs.
+if [[ (-z "$profdata" || -z "$llvmcov") && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  echo "==> installing llvm-$llvm_major from Debian (llvm-profdata, llvm-cov)" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "llvm-$llvm_major" >&2 ||
+    { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "llvm-$llvm_major" >&2; } || true
+  profdata=$(command -v "llvm-profdata-$llvm_major" || true)
+  llvmcov=$(command -v "llvm-cov-$llvm_major" || true)
+fi
 if [[ -z "$profdata" || -z "$llvmcov" ]]; then
   echo "coverage-e2e.sh: needs llvm-profdata-$llvm_major and llvm-cov-$llvm_major (rustc uses LLVM $llvm_major):" \
     "apt-get install llvm-$llvm_major" >&2
