@@ -72,19 +72,7 @@ pub fn timestamp(ms: u64) -> String {
 /// UTC wall time of a signed Unix-millisecond timestamp (bars may predate 1970): `YYYY-MM-DD
 /// HH:MM:SS`, with `.mmm` only when there are milliseconds.
 pub fn timestamp_ms(ms: i64) -> String {
-    let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    let (y, m, d) = civil_from_days(days);
-    let secs = rem / 1000;
-    let mut s = format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        secs / 3600,
-        (secs % 3600) / 60,
-        secs % 60
-    );
-    if rem % 1000 != 0 {
-        s.push_str(&format!(".{:03}", rem % 1000));
-    }
-    s
+    ktrdr_market::text::wall_text(ms)
 }
 
 #[cfg(test)]

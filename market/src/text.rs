@@ -224,8 +224,9 @@ impl BarText {
     }
 }
 
-/// `YYYY-MM-DD HH:MM:SS[.mmm]` for any timestamp, with `std::fmt`.
-fn wall_text(ms: i64) -> String {
+/// `YYYY-MM-DD HH:MM:SS[.mmm]` (UTC) for any timestamp, with `std::fmt`: the slow path of the
+/// rows, and ktrdrctl's timestamps in tables.
+pub fn wall_text(ms: i64) -> String {
     let (days, rem) = (ms.div_euclid(DAY_MS), ms.rem_euclid(DAY_MS));
     let (y, m, d) = civil_from_days(days);
     let secs = rem / 1000;
