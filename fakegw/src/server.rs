@@ -119,15 +119,10 @@ async fn connection(stream: TcpStream, conn: u64, shared: Arc<Shared>) {
                 id::IN_REQ_CURRENT_TIME => {
                     log(
                         &shared,
-                        conn,
-                        Kind::CurrentTime,
-                        0,
-                        None,
-                        "",
-                        "",
-                        "",
-                        "",
-                        "ok",
+                        Logged {
+                            outcome: "ok".into(),
+                            ..entry(conn, Kind::CurrentTime, 0, None)
+                        },
                     );
                     let _ = tx.send(Out::Frame(wire::message(
                         id::OUT_CURRENT_TIME,
@@ -153,15 +148,10 @@ async fn connection(stream: TcpStream, conn: u64, shared: Arc<Shared>) {
                     let rid = req.req_id.unwrap_or(0);
                     log(
                         &shared,
-                        conn,
-                        Kind::CancelHistorical,
-                        rid,
-                        None,
-                        "",
-                        "",
-                        "",
-                        "",
-                        "ok",
+                        Logged {
+                            outcome: "ok".into(),
+                            ..entry(conn, Kind::CancelHistorical, rid, None)
+                        },
                     );
                 }
                 // Ids, account lists, market data type, other cancels: nothing the tests need.
@@ -239,22 +229,10 @@ fn store_symbol(c: &proto::Contract) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn log(
-    shared: &Shared,
-    conn: u64,
-    kind: Kind,
-    req_id: i32,
-    contract: Option<&proto::Contract>,
-    what_to_show: &str,
-    end: &str,
-    duration: &str,
-    bar_size: &str,
-    outcome: &str,
-) -> usize {
+/// A log entry of request `req_id` on `conn`, the contract's fields filled in, the rest empty.
+fn entry(conn: u64, kind: Kind, req_id: i32, contract: Option<&proto::Contract>) -> Logged {
     let c = contract.cloned().unwrap_or_default();
-    let mut st = shared.lock();
-    st.log.push(Logged {
+    Logged {
         at: Instant::now(),
         conn,
         kind,
@@ -262,12 +240,18 @@ fn log(
         symbol: store_symbol(&c),
         sec_type: c.sec_type.unwrap_or_default(),
         exchange: c.exchange.unwrap_or_default(),
-        what_to_show: what_to_show.to_string(),
-        end: end.to_string(),
-        duration: duration.to_string(),
-        bar_size: bar_size.to_string(),
-        outcome: outcome.to_string(),
-    });
+        what_to_show: String::new(),
+        end: String::new(),
+        duration: String::new(),
+        bar_size: String::new(),
+        outcome: String::new(),
+    }
+}
+
+/// Appends to the request log; returns the entry's index, for its outcome later.
+fn log(shared: &Shared, entry: Logged) -> usize {
+    let mut st = shared.lock();
+    st.log.push(entry);
     st.log.len() - 1
 }
 
@@ -306,18 +290,7 @@ async fn contract_details(
 ) {
     let rid = req.req_id.unwrap_or(0);
     let c = req.contract.unwrap_or_default();
-    let at = log(
-        &shared,
-        conn,
-        Kind::ContractDetails,
-        rid,
-        Some(&c),
-        "",
-        "",
-        "",
-        "",
-        "",
-    );
+    let at = log(&shared, entry(conn, Kind::ContractDetails, rid, Some(&c)));
     delay(&shared).await;
     if !known(&shared, &c) {
         set_outcome(&shared, at, "error 200".into());
@@ -401,15 +374,10 @@ async fn head_timestamp(
     let wts = req.what_to_show.clone().unwrap_or_default();
     let at = log(
         &shared,
-        conn,
-        Kind::HeadTimestamp,
-        rid,
-        Some(&c),
-        &wts,
-        "",
-        "",
-        "",
-        "",
+        Logged {
+            what_to_show: wts.clone(),
+            ..entry(conn, Kind::HeadTimestamp, rid, Some(&c))
+        },
     );
     delay(&shared).await;
     if !known(&shared, &c) {
@@ -462,15 +430,13 @@ async fn historical(
     let size_raw = req.bar_size_setting.clone().unwrap_or_default();
     let at = log(
         &shared,
-        conn,
-        Kind::Historical,
-        rid,
-        Some(&c),
-        &wts,
-        &end_raw,
-        &dur_raw,
-        &size_raw,
-        "",
+        Logged {
+            what_to_show: wts.clone(),
+            end: end_raw.clone(),
+            duration: dur_raw.clone(),
+            bar_size: size_raw.clone(),
+            ..entry(conn, Kind::Historical, rid, Some(&c))
+        },
     );
     let answer = decide(&shared, &c, &end_raw, &dur_raw, &size_raw);
     if !matches!(answer, Answer::Drop) {

@@ -68,13 +68,15 @@ pub fn install(args: &InstallArgs, json: bool, cli: &clap::Command) -> Result<()
     );
     print_report(
         json,
-        "install",
-        &title,
-        target,
-        t,
-        &changes,
-        &plan,
-        args.enable,
+        &Report {
+            action: "install",
+            title: &title,
+            target,
+            t,
+            changes: &changes,
+            plan: &plan,
+            ran: args.enable,
+        },
     )
 }
 
@@ -125,13 +127,15 @@ pub fn uninstall(args: &UninstallArgs, json: bool) -> Result<(), WireError> {
     );
     print_report(
         json,
-        "uninstall",
-        &title,
-        target,
-        t,
-        &changes,
-        &plan.after,
-        false,
+        &Report {
+            action: "uninstall",
+            title: &title,
+            target,
+            t,
+            changes: &changes,
+            plan: &plan.after,
+            ran: false,
+        },
     )
 }
 
@@ -183,17 +187,28 @@ fn reject_hidden_from_system_service(ktrdrd: &Path) -> Result<(), WireError> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn print_report(
-    json: bool,
-    action: &str,
-    title: &str,
+/// What an install or uninstall did (or, with --dry-run, would do).
+struct Report<'a> {
+    action: &'a str,
+    title: &'a str,
     target: Target,
-    t: &TargetArgs,
-    changes: &[(Change, PathBuf)],
-    plan: &steps::Plan,
+    t: &'a TargetArgs,
+    changes: &'a [(Change, PathBuf)],
+    plan: &'a steps::Plan,
+    /// The follow-up commands were run (--enable / --disable).
     ran: bool,
-) -> Result<(), WireError> {
+}
+
+fn print_report(json: bool, r: &Report<'_>) -> Result<(), WireError> {
+    let Report {
+        action,
+        title,
+        target,
+        t,
+        changes,
+        plan,
+        ran,
+    } = *r;
     let commands: Vec<String> = plan.commands.iter().map(steps::shell_line).collect();
     if json {
         return print_json(&serde_json::json!({
