@@ -112,6 +112,9 @@ fn context(what: &str, e: io::Error) -> io::Error {
 /// For tests of code that writes through this crate, here and in its users (feature `testing`).
 #[cfg(any(test, feature = "testing"))]
 pub mod testing {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
     use std::process::Command;
 
     /// The test `name` (libtest's name, without the crate) of the calling test binary, run again
@@ -148,15 +151,60 @@ pub mod testing {
         assert!(text.contains("1 passed"), "the child ran no test:\n{text}");
         false
     }
+
+    /// A tmpfs of `bytes` mounted on a fresh directory (root only), unmounted on drop: a real full
+    /// filesystem. `None`, with the reason printed, where mounting is not permitted; the
+    /// file-size-limit harness above covers the same paths without root.
+    pub struct Tmpfs {
+        dir: tempfile::TempDir,
+    }
+
+    impl Tmpfs {
+        pub fn mount(bytes: u64) -> Option<Tmpfs> {
+            let dir = tempfile::tempdir().ok()?;
+            let path = CString::new(dir.path().as_os_str().as_bytes()).ok()?;
+            let opts = CString::new(format!("size={bytes}")).ok()?;
+            // SAFETY: NUL-terminated strings that outlive the call.
+            let rc = unsafe {
+                libc::mount(
+                    c"tmpfs".as_ptr(),
+                    path.as_ptr(),
+                    c"tmpfs".as_ptr(),
+                    0,
+                    opts.as_ptr().cast(),
+                )
+            };
+            if rc != 0 {
+                eprintln!(
+                    "skipped: cannot mount a tmpfs here ({}); the file-size-limit test covers the same path",
+                    std::io::Error::last_os_error()
+                );
+                return None;
+            }
+            Some(Tmpfs { dir })
+        }
+
+        pub fn path(&self) -> &Path {
+            self.dir.path()
+        }
+    }
+
+    impl Drop for Tmpfs {
+        fn drop(&mut self) {
+            if let Ok(path) = CString::new(self.dir.path().as_os_str().as_bytes()) {
+                // SAFETY: a NUL-terminated path; MNT_DETACH so a still-open file cannot keep it busy.
+                unsafe {
+                    libc::umount2(path.as_ptr(), libc::MNT_DETACH);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::MetadataExt;
-    use std::path::PathBuf;
 
     fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -242,55 +290,9 @@ mod tests {
         assert_eq!(names(dir.path()), ["a.json"]);
     }
 
-    /// A tmpfs of `bytes` mounted on a fresh directory, unmounted on drop; None (with the reason
-    /// printed) where mounting is not permitted.
-    struct Tmpfs {
-        dir: tempfile::TempDir,
-    }
-
-    impl Tmpfs {
-        fn mount(bytes: u64) -> Option<Tmpfs> {
-            let dir = tempfile::tempdir().unwrap();
-            let path = CString::new(dir.path().as_os_str().as_bytes()).unwrap();
-            let opts = CString::new(format!("size={bytes}")).unwrap();
-            // SAFETY: NUL-terminated strings that outlive the call.
-            let rc = unsafe {
-                libc::mount(
-                    c"tmpfs".as_ptr(),
-                    path.as_ptr(),
-                    c"tmpfs".as_ptr(),
-                    0,
-                    opts.as_ptr().cast(),
-                )
-            };
-            if rc != 0 {
-                eprintln!(
-                    "skipped: cannot mount a tmpfs here ({}); the file-size-limit test covers the same path",
-                    io::Error::last_os_error()
-                );
-                return None;
-            }
-            Some(Tmpfs { dir })
-        }
-
-        fn path(&self) -> PathBuf {
-            self.dir.path().to_path_buf()
-        }
-    }
-
-    impl Drop for Tmpfs {
-        fn drop(&mut self) {
-            let path = CString::new(self.dir.path().as_os_str().as_bytes()).unwrap();
-            // SAFETY: a NUL-terminated path; MNT_DETACH so a still-open file cannot keep it.
-            unsafe {
-                libc::umount2(path.as_ptr(), libc::MNT_DETACH);
-            }
-        }
-    }
-
     #[test]
     fn a_full_filesystem_is_an_error_and_leaves_the_old_file() {
-        let Some(fs) = Tmpfs::mount(64 << 10) else {
+        let Some(fs) = testing::Tmpfs::mount(64 << 10) else {
             return;
         };
         let target = fs.path().join("a.json");
@@ -300,7 +302,7 @@ mod tests {
             let e = write_atomic(&target, |w| w.write_all(&vec![b'x'; size])).unwrap_err();
             assert_eq!(e.kind(), io::ErrorKind::StorageFull, "{size}: {e}");
             assert_eq!(std::fs::read(&target).unwrap(), b"old");
-            assert_eq!(names(&fs.path()), ["a.json", "filler"]);
+            assert_eq!(names(fs.path()), ["a.json", "filler"]);
         }
     }
 }

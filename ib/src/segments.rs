@@ -116,16 +116,7 @@ mod tests {
     #[test]
     fn every_timeframe_has_a_request_span_and_its_own_bar_size() {
         use ibapi::market_data::historical::BarSize;
-        let all = [
-            Timeframe::M1,
-            Timeframe::M5,
-            Timeframe::M15,
-            Timeframe::M30,
-            Timeframe::H1,
-            Timeframe::H4,
-            Timeframe::D1,
-            Timeframe::W1,
-        ];
+        let all = Timeframe::ALL;
         let days: Vec<i64> = all.iter().map(|&t| max_days(t)).collect();
         assert_eq!(days, [1, 7, 14, 30, 30, 120, 365, 730]);
         // A span always holds whole bars of its timeframe.

@@ -106,8 +106,6 @@ impl Results {
 mod tests {
     use super::*;
     use ktrdr_protocol::backtest::{BacktestConfig, BuyHoldSummary};
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
 
     /// A result of `bars` hourly bars with no trades; its JSON takes about 70 bytes a bar.
     fn detail(bars: usize) -> Detail {
@@ -190,55 +188,14 @@ mod tests {
         assert_eq!(entries(results.dir()), ["7.json"]);
     }
 
-    /// A tmpfs of `bytes` mounted on a fresh directory, unmounted on drop; None (with the reason
-    /// printed) where mounting is not permitted.
-    struct Tmpfs(tempfile::TempDir);
-
-    impl Tmpfs {
-        fn mount(bytes: u64) -> Option<Tmpfs> {
-            let dir = tempfile::tempdir().unwrap();
-            let path = CString::new(dir.path().as_os_str().as_bytes()).unwrap();
-            let opts = CString::new(format!("size={bytes}")).unwrap();
-            // SAFETY: NUL-terminated strings that outlive the call.
-            let rc = unsafe {
-                libc::mount(
-                    c"tmpfs".as_ptr(),
-                    path.as_ptr(),
-                    c"tmpfs".as_ptr(),
-                    0,
-                    opts.as_ptr().cast(),
-                )
-            };
-            if rc != 0 {
-                eprintln!(
-                    "skipped: cannot mount a tmpfs here ({}); \
-                     a_save_past_the_file_size_limit_fails_and_leaves_nothing covers the same path",
-                    std::io::Error::last_os_error()
-                );
-                return None;
-            }
-            Some(Tmpfs(dir))
-        }
-    }
-
-    impl Drop for Tmpfs {
-        fn drop(&mut self) {
-            let path = CString::new(self.0.path().as_os_str().as_bytes()).unwrap();
-            // SAFETY: a NUL-terminated path; MNT_DETACH so a still-open file cannot keep it busy.
-            unsafe {
-                libc::umount2(path.as_ptr(), libc::MNT_DETACH);
-            }
-        }
-    }
-
     #[test]
     fn a_save_on_a_full_disk_fails_and_leaves_nothing() {
-        let Some(fs) = Tmpfs::mount(64 << 10) else {
+        let Some(fs) = ktrdr_atomicfile::testing::Tmpfs::mount(64 << 10) else {
             return;
         };
         // 16 KiB left: room for half the result.
-        std::fs::write(fs.0.path().join("filler"), vec![0u8; 48 << 10]).unwrap();
-        let results = Results::new(fs.0.path());
+        std::fs::write(fs.path().join("filler"), vec![0u8; 48 << 10]).unwrap();
+        let results = Results::new(fs.path());
         let e = results.save(&small_detail()).unwrap_err();
         assert!(e.message.contains("space"), "{e:?}");
         assert_eq!(entries(results.dir()), Vec::<String>::new());
