@@ -235,7 +235,7 @@ macro_rules! by_kind {
                         $($name::$variant(v) => v.serialize(s),)*
                     }
                 } else {
-                    $wire::Tagged::from(self).serialize(s)
+                    $wire::TaggedRef::from(self).serialize(s)
                 }
             }
         }
@@ -256,14 +256,21 @@ macro_rules! by_kind {
         /// The wire shape: externally tagged, so bincode can tell the variants apart.
         mod $wire {
             use super::*;
-            #[derive(Serialize, Deserialize)]
+            #[derive(Deserialize)]
             pub enum Tagged {
                 $($variant($ty),)*
             }
-            impl From<&$name> for Tagged {
-                fn from(v: &$name) -> Self {
-                    match v.clone() {
-                        $($name::$variant(x) => Tagged::$variant(x),)*
+            /// The same shape, borrowed: a record is serialized at every progress update, and
+            /// its parameters need not be cloned for that.
+            #[derive(Serialize)]
+            #[serde(rename = "Tagged")]
+            pub enum TaggedRef<'a> {
+                $($variant(&'a $ty),)*
+            }
+            impl<'a> From<&'a $name> for TaggedRef<'a> {
+                fn from(v: &'a $name) -> Self {
+                    match v {
+                        $($name::$variant(x) => TaggedRef::$variant(x),)*
                     }
                 }
             }
@@ -616,13 +623,13 @@ mod tests {
         // format that name reads back to the same value.
         for (params, result) in every_kind() {
             let tag = format!("{:?}", params.kind());
-            let v = serde_json::to_value(params_wire::Tagged::from(&params)).unwrap();
+            let v = serde_json::to_value(params_wire::TaggedRef::from(&params)).unwrap();
             assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), [&tag]);
             let back: OpParams = serde_json::from_value::<params_wire::Tagged>(v)
                 .unwrap()
                 .into();
             assert_eq!(back, params);
-            let v = serde_json::to_value(result_wire::Tagged::from(&result)).unwrap();
+            let v = serde_json::to_value(result_wire::TaggedRef::from(&result)).unwrap();
             assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), [&tag]);
             let back: OpResult = serde_json::from_value::<result_wire::Tagged>(v)
                 .unwrap()
