@@ -101,6 +101,35 @@ impl Service for SystemService {
         &self.metrics
     }
 
+    fn export(&self, out: &mut crate::telemetry::Exporter<'_>) -> std::fmt::Result {
+        let c = &self.connections;
+        let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        out.gauge(
+            "connections_open",
+            "Client connections open now.",
+            None,
+            n(&c.open),
+        )?;
+        out.counter(
+            "connections",
+            "Client connections accepted on the socket.",
+            None,
+            n(&c.total),
+        )?;
+        out.counter(
+            "connections_refused",
+            "Connections refused: over max_connections, another user, or shutting down.",
+            None,
+            n(&c.refused),
+        )?;
+        out.counter(
+            "protocol_errors",
+            "Malformed frames, bad handshakes and oversized lengths from clients.",
+            None,
+            n(&c.protocol_errors),
+        )
+    }
+
     fn counters(&self) -> BTreeMap<String, u64> {
         let c = &self.connections;
         [
