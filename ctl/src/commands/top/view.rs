@@ -29,11 +29,12 @@ fn bytes(n: u64) -> String {
 
 pub fn draw(f: &mut Frame, s: &Screen) {
     let ops_rows = s.sample.running.len().max(1) as u16;
-    let [head, ops, reqs, foot] = Layout::vertical([
+    let [head, ops, reqs, foot, _] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(ops_rows + 3),
         Constraint::Length(s.services.len() as u16 + 3),
-        Constraint::Min(4),
+        Constraint::Length(5),
+        Constraint::Fill(1),
     ])
     .areas(f.area());
     let st = &s.sample.stats;
