@@ -222,6 +222,8 @@ pub fn listen_address(text: &str) -> Result<Option<std::net::SocketAddr>, String
     })
 }
 
+// A check is `fn(&T)` for a setting of type `T`, here `String`.
+#[allow(clippy::ptr_arg)]
 fn listen_check(text: &String) -> Result<(), String> {
     listen_address(text).map(|_| ())
 }

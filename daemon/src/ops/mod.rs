@@ -250,9 +250,7 @@ impl Registry {
     ) -> Option<OpState> {
         let (rec, kind) = {
             let inner = self.lock();
-            let Some(live) = inner.live.get(&id) else {
-                return None;
-            };
+            let live = inner.live.get(&id)?;
             let mut rec = live.tx.borrow().clone();
             let cancelled = live.cancel.is_cancelled();
             rec.finished_ms = Some(now_ms());
