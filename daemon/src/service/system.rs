@@ -49,6 +49,12 @@ impl Service for SystemService {
         settings.insert("state_dir".into(), c.state_dir.display().to_string());
         settings.insert("max_connections".into(), c.max_connections.to_string());
         settings.insert(
+            "metrics_listen".into(),
+            c.metrics_listen
+                .map_or_else(|| "off".to_string(), |a| format!("http://{a}/metrics")),
+        );
+        settings.insert("log_format".into(), c.log_format.to_string());
+        settings.insert(
             "socket_activation".into(),
             if self.activated { "yes" } else { "no" }.to_string(),
         );

@@ -35,11 +35,25 @@ pub async fn run(mut c: Client, args: TopArgs) -> Result<(), WireError> {
             args.interval
         )));
     }
+    use std::io::IsTerminal as _;
+    if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        return Err(
+            WireError::validation("ktrdrctl top needs an interactive terminal")
+                .with_hint("in scripts use `ktrdrctl stats` (or --json, or --format prometheus)"),
+        );
+    }
     let every = Duration::from_secs_f64(args.interval);
     // The first sample before the screen changes: a daemon that cannot answer is reported on
     // the normal screen.
     let first = model::fetch(&mut c).await?;
-    let mut terminal = ratatui::try_init().map_err(terminal_error)?;
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            // Raw mode may already be on when entering the alternate screen failed.
+            ratatui::restore();
+            return Err(terminal_error(e));
+        }
+    };
     let result = refresh_loop(&mut c, &mut terminal, first, every).await;
     ratatui::restore();
     result
