@@ -225,7 +225,7 @@ fn main() {
         ratio(&hists[1], &hists[0], 0.99)
     );
 
-    let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(n_health); 3];
+    let mut times: Vec<Vec<f64>> = (0..3).map(|_| Vec::with_capacity(n_health)).collect();
     for i in 0..n_health * 3 {
         let k = i % 3;
         let t = Instant::now();
