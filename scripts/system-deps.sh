@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the service tests (tests/tests/service.rs) need, if they are missing:
+# Installs the Debian packages the end-to-end tests need, if they are missing:
 #   systemd          systemd-analyze (unit verification) and systemd-socket-activate
 #   libplist-utils   plistutil (checks the launchd plist with Apple's parser's cousin, libplist)
 #   python3          plistlib, to read the plist's keys
+#   prometheus       a real Prometheus server scraping ktrdrd's /metrics, and promtool
+#                    (tests/tests/metrics.rs)
+#   tmux             drives `ktrdrctl top` as a person would (tests/tests/top.rs)
 # Idempotent: installs nothing, and runs no `apt-get update`, when everything is already there.
 # Runs as root (CI) or through sudo when available. No systemd manager is needed or started.
 set -euo pipefail
@@ -13,6 +16,9 @@ declare -A NEEDED=(
   [systemd-socket-activate]=systemd
   [plistutil]=libplist-utils
   [python3]=python3
+  [prometheus]=prometheus
+  [promtool]=prometheus
+  [tmux]=tmux
 )
 
 missing=()

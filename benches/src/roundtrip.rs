@@ -170,6 +170,7 @@ fn main() {
         data_dir: Some(dir.path().join("data")),
         state_dir: Some(dir.path().join("state")),
         log: Some("warn".into()),
+        log_format: None,
         config: None,
     };
     let mut config = Config::load_with(flags, |_| None).expect("config");

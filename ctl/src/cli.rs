@@ -44,8 +44,10 @@ pub enum Command {
     Status,
     /// Every daemon setting, its value and its source (default, file, env, flag).
     Config,
-    /// Request counts, errors, latency percentiles and counters per service.
-    Stats,
+    /// Request counts, errors, latency percentiles and counters per service (or Prometheus text).
+    Stats(crate::commands::metrics::StatsArgs),
+    /// A live view refreshed every second: operations, request rates, cache, IB pacing (q quits).
+    Top(crate::commands::top::TopArgs),
     /// One round trip to the daemon.
     Ping,
     /// Control the daemon process, or install it as a service.

@@ -146,6 +146,17 @@ fn load_rows(l: &LoadSummary, rows: &mut Rows) {
             ),
         ));
     }
+    if l.pacing_violations > 0 || l.violation_backoff_secs > 0.0 || l.reconnect_wait_secs > 0.0 {
+        rows.push((
+            "back-off",
+            format!(
+                "{} after {} pacing violations, {} waiting to reconnect",
+                duration(l.violation_backoff_secs),
+                l.pacing_violations,
+                duration(l.reconnect_wait_secs)
+            ),
+        ));
+    }
     if let Some(n) = &l.note {
         rows.push(("note", n.clone()));
     }

@@ -97,7 +97,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Health => system::health(&mut c, json).await?,
         Command::Status => system::status(&mut c, json).await?,
         Command::Config => system::config(&mut c, json).await?,
-        Command::Stats => system::stats(&mut c, json).await?,
+        Command::Stats(args) => commands::metrics::stats(&mut c, json, args).await?,
+        Command::Top(args) => commands::top::run(c, args).await?,
         Command::Ping => system::ping(&mut c, json).await?,
         Command::Daemon(DaemonCommand::Stop) => daemon::stop(&mut c, json).await?,
         // Handled by `run_local` before any connection is made.

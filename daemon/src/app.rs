@@ -52,6 +52,8 @@ impl From<BindError> for StartError {
 pub struct Prepared {
     pub daemon: Arc<Daemon>,
     pub bound: Bound,
+    /// The `/metrics` listener, bound when `metrics.listen` is set.
+    pub metrics: Option<tokio::net::TcpListener>,
     pub signal: shutdown::Signal,
     _state_lock: std::fs::File,
 }
@@ -92,6 +94,22 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
                 config.ops_db().display()
             )),
         })?;
+    let metrics = match config.metrics_listen {
+        None => None,
+        Some(addr) => match crate::telemetry::http::bind(addr) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                bound.remove_socket_file();
+                return Err(StartError {
+                    kind: ErrorKind::Configuration,
+                    message: format!("cannot listen for metrics on {addr}: {e}"),
+                    hint: Some(
+                        "pick a free address:port for metrics.listen (KTRDR_METRICS_LISTEN), or leave it empty".into(),
+                    ),
+                });
+            }
+        },
+    };
     let (trigger, signal) = shutdown::channel();
     let data = DataManager::open(config.data_dir.clone(), config.data_cache_bytes);
     let models = model_store(&config);
@@ -122,10 +140,12 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
         started_ms: crate::time::now_ms(),
         pid: std::process::id(),
         shutdown: trigger,
+        requests: Default::default(),
     });
     Ok(Prepared {
         daemon,
         bound,
+        metrics,
         signal,
         _state_lock: state_lock,
     })
@@ -206,9 +226,17 @@ pub async fn serve(p: Prepared) {
     let Prepared {
         daemon,
         bound,
+        metrics,
         signal,
         _state_lock,
     } = p;
+    if let Some(listener) = metrics {
+        tokio::spawn(crate::telemetry::http::serve(
+            listener,
+            Arc::clone(&daemon),
+            signal.clone(),
+        ));
+    }
     if let Some(every) = crate::notify::watchdog_interval() {
         let mut s = signal.clone();
         tokio::spawn(async move {

@@ -26,6 +26,8 @@ pub struct Daemon {
     pub strategy: StrategyService,
     pub training: TrainingService,
     pub backtest: BacktestService,
+    /// Request counts, errors and latency for Prometheus, recorded by `cmd::dispatch`.
+    pub requests: crate::telemetry::requests::RequestTelemetry,
 }
 
 impl Daemon {

@@ -32,6 +32,8 @@
 //! - [`blocking`]: CPU-heavy work off the runtime.
 //! - [`notify`]: sd_notify readiness, status and watchdog for systemd.
 //! - [`context`]: the [`context::Daemon`] value every handler shares.
+//! - [`telemetry`]: Prometheus metrics (the `/metrics` listener, `stats --format prometheus`) and
+//!   the log formats.
 //!
 //! Trading-domain code (indicators, fuzzy sets, backtest engine) does not live here: it is kept pure
 //! in its own crates, and services here feed it data and wrap it in operations.
@@ -54,5 +56,6 @@ pub mod server;
 pub mod service;
 pub mod shutdown;
 pub mod strategy;
+pub mod telemetry;
 pub mod time;
 pub mod training;

@@ -29,6 +29,9 @@ struct Args {
     /// Log filter, e.g. `info` or `ktrdr_daemon=debug` (default: $KTRDR_LOG, else info).
     #[arg(long, value_name = "FILTER")]
     log: Option<String>,
+    /// Log format: human (default) or json (one JSON object per event; $KTRDR_LOG_FORMAT).
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<String>,
     /// Print the resolved configuration and exit.
     #[arg(long)]
     print_config: bool,
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         data_dir: args.data_dir,
         state_dir: args.state_dir,
         log: args.log,
+        log_format: args.log_format,
     };
     let config = match Config::load(flags) {
         Ok(c) => c,
@@ -66,7 +70,9 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    init_logging(&config.log);
+    // journald stamps and colours lines itself, and reads priorities from a `<N>` prefix.
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    ktrdr_daemon::telemetry::logging::init(&config.log, config.log_format, journald);
 
     // Before the runtime's threads exist: taking it edits the environment.
     let inherited = match ktrdr_daemon::listener::take_inherited() {
@@ -121,22 +127,6 @@ async fn wait_for_signal() {
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM received"),
         _ = int.recv() => tracing::info!("SIGINT received"),
-    }
-}
-
-fn init_logging(filter: &str) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    // journald timestamps lines itself and shows no colours.
-    let under_journald = std::env::var_os("JOURNAL_STREAM").is_some();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(!under_journald && std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    if under_journald {
-        builder.without_time().init();
-    } else {
-        builder.init();
     }
 }
 

@@ -11,8 +11,9 @@ use crate::strategy::*;
 use serde::{Deserialize, Serialize};
 
 /// One request; each variant carries its command's struct from [`crate::request`], handed whole
-/// to the daemon's handler for it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// to the daemon's handler for it. Its name in snake case (`ops_demo`) is [`Request::kind`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Request {
     Ping(Ping),
     Health,
@@ -58,9 +59,17 @@ pub enum Request {
     Predict(Predict),
     Backtest(Backtest),
     BacktestShow(BacktestShow),
+    /// Every metric in the Prometheus text exposition format (`stats --format prometheus`).
+    Metrics,
 }
 
 impl Request {
+    /// The request's name (`ping`, `ops_demo`, `data_show`): the `request` label of the
+    /// daemon's metrics and the field of its log events.
+    pub fn kind(&self) -> &'static str {
+        self.into()
+    }
+
     /// The service that answers this request, for statistics.
     pub fn service(&self) -> &'static str {
         match self {
@@ -69,7 +78,8 @@ impl Request {
             | Request::Status
             | Request::Config
             | Request::Stats
-            | Request::Shutdown => "system",
+            | Request::Shutdown
+            | Request::Metrics => "system",
             Request::OpsList(_)
             | Request::OpsShow(_)
             | Request::OpsWatch(_)
@@ -139,6 +149,7 @@ pub enum Reply {
     Prediction(PredictionReport),
     Backtest(Box<BacktestReport>),
     ModelBundle(Box<ModelBundle>),
+    Metrics(MetricsText),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -191,6 +202,7 @@ mod tests {
             (Request::Config, "system"),
             (Request::Stats, "system"),
             (Request::Shutdown, "system"),
+            (Request::Metrics, "system"),
             (
                 Request::OpsList(OpsList {
                     state: Some(crate::model::OpState::Running),
@@ -423,7 +435,8 @@ mod tests {
             | Request::ModelExport(_)
             | Request::Predict(_)
             | Request::Backtest(_)
-            | Request::BacktestShow(_) => 36,
+            | Request::BacktestShow(_)
+            | Request::Metrics => 37,
         }
     }
 
@@ -436,6 +449,18 @@ mod tests {
         for (req, service) in &all {
             assert_eq!(req.service(), *service, "{req:?}");
         }
+    }
+
+    #[test]
+    fn request_kinds_are_distinct_snake_case_names() {
+        let kinds: HashSet<&str> = every_request().iter().map(|(r, _)| r.kind()).collect();
+        assert_eq!(kinds.len(), every_request().len());
+        assert!(kinds.contains("ops_demo") && kinds.contains("ping") && kinds.contains("metrics"));
+        assert!(
+            kinds
+                .iter()
+                .all(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        );
     }
 
     #[test]

@@ -101,6 +101,13 @@ pub struct StatsReport {
     pub services: Vec<ServiceStats>,
 }
 
+/// Every metric of the daemon in the Prometheus text exposition format (version 0.0.4), rendered
+/// by the daemon (the same bytes its `/metrics` listener serves), so `ktrdrctl` only prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricsText {
+    pub text: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OpState {

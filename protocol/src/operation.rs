@@ -115,9 +115,16 @@ pub struct LoadSummary {
     pub rows_after: u64,
     pub first_ms: Option<i64>,
     pub last_ms: Option<i64>,
-    /// Time spent waiting for IB's pacing rules before requests.
+    /// Time spent waiting for IB's pacing rules before requests (every attempt's wait, retried
+    /// ones included).
     pub pacing_wait_secs: f64,
     pub retries: u64,
+    /// Pacing violations (IB error 162) this load received.
+    pub pacing_violations: u64,
+    /// Time spent backing off after those violations before retrying.
+    pub violation_backoff_secs: f64,
+    /// Time spent waiting for the gateway connection to come back.
+    pub reconnect_wait_secs: f64,
     pub note: Option<String>,
     /// Set when the load ran on an IB host: its socket, its operation and its summary.
     pub host_service: Option<String>,

@@ -33,6 +33,19 @@ fn handshaken(d: &Daemon) -> UnixStream {
     s
 }
 
+/// Like [`handshaken`], but `None` when the daemon says it is busy.
+fn handshaken_or_busy(d: &Daemon) -> Option<UnixStream> {
+    let mut s = d.raw();
+    s.write_all(&frame(&ClientHello::current().to_bytes()))
+        .unwrap();
+    let hello = ServerHello::parse(&read_frame(&mut s).expect("server hello")).unwrap();
+    match hello.status {
+        HelloStatus::Ok => Some(s),
+        HelloStatus::Busy => None,
+        other => panic!("unexpected hello {other:?}"),
+    }
+}
+
 fn assert_serves(d: &Daemon) {
     let v = d.ctl_json(&["ping"]);
     assert_eq!(v["pong"], true, "{v}");
@@ -239,8 +252,19 @@ fn malformed_input_never_crashes_or_stalls_the_daemon() {
 #[test]
 fn connections_over_the_limit_are_told_busy_not_left_hanging() {
     let d = Daemon::start_with(&[("KTRDR_MAX_CONNECTIONS", "2")]);
-    let _a = handshaken(&d);
-    let _b = handshaken(&d);
+    // The harness's readiness ping holds a permit until its handler sees the client leave; on a
+    // loaded machine that can be after the next connect, so wait for both permits to be ours.
+    let held = || -> Option<(UnixStream, UnixStream)> {
+        let a = handshaken_or_busy(&d)?;
+        let b = handshaken_or_busy(&d)?;
+        Some((a, b))
+    };
+    let mut pair = None;
+    assert!(eventually(Duration::from_secs(5), || {
+        pair = held();
+        pair.is_some()
+    }));
+    let (_a, _b) = pair.expect("two connections");
     let out = d.ctl(&["ping"]);
     assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
     assert!(stderr(&out).contains("busy"), "{}", stderr(&out));

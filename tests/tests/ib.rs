@@ -390,6 +390,13 @@ fn pacing_violations_are_retried_and_a_burst_of_100_stays_within_the_rules() {
     );
     assert_eq!(r["segments"], 100, "{r}");
     assert_eq!(r["retries"], 2, "{r}");
+    // Every second waited is in the summary: the back-off after the two violations (a scaled
+    // identical-request gap of about 0.15 s, then twice that) apart from the pacing waits.
+    assert_eq!(r["pacing_violations"], 2, "{r}");
+    let backoff = r["violation_backoff_secs"].as_f64().unwrap_or(-1.0);
+    assert!((0.45..0.6).contains(&backoff), "{r}");
+    assert!(r["pacing_wait_secs"].as_f64().unwrap_or(0.0) > 0.0, "{r}");
+    assert_eq!(r["reconnect_wait_secs"], 0.0, "{r}");
     assert_same(&stored(&d, "SPY", "1d"), s.bars());
     let log = gw.historical();
     assert_eq!(log.len(), 102, "100 segments + 2 retried");
@@ -402,6 +409,17 @@ fn pacing_violations_are_retried_and_a_burst_of_100_stays_within_the_rules() {
     let st = d.ctl_json(&["ib", "status"]);
     assert_eq!(st["pacing_violations"], 2, "{st}");
     assert!(st["pacing_waits"].as_u64().unwrap() >= 1, "{st}");
+    let metrics = d.ctl(&["stats", "--format", "prometheus"]);
+    let text = String::from_utf8_lossy(&metrics.stdout);
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing:\n{text}"))
+    };
+    assert_eq!(value("ktrdr_ib_pacing_violations_total"), 2.0);
+    assert!((value("ktrdr_ib_violation_backoff_seconds_total") - backoff).abs() < 1e-6);
+    assert!(value("ktrdr_ib_pacing_wait_seconds_total") > 0.0);
+    assert_eq!(value("ktrdr_ib_bars_fetched_total"), (100 * 365) as f64);
 }
 
 #[test]

@@ -25,14 +25,22 @@ pub type Conn = Connection<Stream>;
 /// terminal answer (inner).
 pub type Streamed = Result<Result<Reply, WireError>, ProtocolError>;
 
-/// Answers one request: any streamed frames, then exactly one terminal frame.
+/// Answers one request: any streamed frames, then exactly one terminal frame. Its log events
+/// carry the service and request kind (the `request` span).
 pub async fn dispatch(
     ctx: &Arc<Daemon>,
     req: Request,
     conn: &mut Conn,
 ) -> Result<(), ProtocolError> {
+    use tracing::Instrument as _;
+    let span = tracing::info_span!("request", service = req.service(), request = req.kind());
+    answer(ctx, req, conn).instrument(span).await
+}
+
+async fn answer(ctx: &Arc<Daemon>, req: Request, conn: &mut Conn) -> Result<(), ProtocolError> {
     let service = ctx.service(req.service());
     let mut guard = service.map(|s| s.metrics().start());
+    let timing = ctx.requests.start(req.service(), req.kind());
     let result: Result<Reply, WireError> = match req {
         Request::Ping(r) => Ok(ping::run(r)),
         Request::Health => Ok(health::run(ctx).await),
@@ -70,7 +78,11 @@ pub async fn dispatch(
         Request::Predict(r) => training::predict(ctx, r).await,
         Request::Backtest(r) => backtest::backtest(ctx, r, conn).await?,
         Request::BacktestShow(r) => backtest::show(ctx, r, conn).await?,
+        Request::Metrics => Ok(stats::metrics(ctx)),
     };
+    let error = result.as_ref().err().map(|e| e.kind);
+    timing.finish(error);
+    tracing::debug!(error = error.map(|k| k.as_str()), "answered");
     let frame = match result {
         Ok(reply) => Response::Reply(reply),
         Err(e) => {

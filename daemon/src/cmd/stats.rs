@@ -16,3 +16,10 @@ pub fn run(ctx: &Daemon) -> Reply {
         services: ctx.services().iter().map(|s| s.stats()).collect(),
     })
 }
+
+/// `stats --format prometheus`: the text a scrape of the `/metrics` listener returns.
+pub fn metrics(ctx: &std::sync::Arc<Daemon>) -> Reply {
+    Reply::Metrics(ktrdr_protocol::model::MetricsText {
+        text: crate::telemetry::render(ctx),
+    })
+}

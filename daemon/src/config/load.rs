@@ -19,6 +19,7 @@ pub struct Flags {
     pub data_dir: Option<PathBuf>,
     pub state_dir: Option<PathBuf>,
     pub log: Option<String>,
+    pub log_format: Option<String>,
 }
 
 impl Flags {
@@ -30,6 +31,7 @@ impl Flags {
             "--data-dir" => path(&self.data_dir),
             "--state-dir" => path(&self.state_dir),
             "--log" => self.log.clone(),
+            "--log-format" => self.log_format.clone(),
             _ => None,
         }
     }

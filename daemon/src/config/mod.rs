@@ -116,6 +116,9 @@ pub struct Config {
     pub idle_timeout: Duration,
     pub shutdown_grace: Duration,
     pub log: String,
+    pub log_format: crate::telemetry::logging::LogFormat,
+    /// Where the `/metrics` listener binds (`metrics.listen`); `None`: no listener.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     pub ops: OpsConfig,
     /// Memory the bar cache may hold; least recently used series are evicted beyond it.
     pub data_cache_bytes: u64,
@@ -194,6 +197,15 @@ impl Config {
         let idle_timeout = l.get(&s::IDLE_TIMEOUT)?.0;
         let shutdown_grace = l.get(&s::SHUTDOWN_GRACE)?.0;
         let log = l.get(&s::LOG)?;
+        let log_format = l.get(&s::LOG_FORMAT)?;
+        let metrics_listen =
+            settings::listen_address(&l.get(&s::METRICS_LISTEN)?).map_err(|message| {
+                ConfigError::Value {
+                    name: s::METRICS_LISTEN.meta.key.into(),
+                    value: String::new(),
+                    message,
+                }
+            })?;
         let ops = OpsConfig {
             keep_finished: l.get(&s::OPS_KEEP_FINISHED)?,
             default_limit: l.get(&s::OPS_DEFAULT_LIMIT)?,
@@ -231,6 +243,8 @@ impl Config {
             idle_timeout,
             shutdown_grace,
             log,
+            log_format,
+            metrics_listen,
             ops,
             data_cache_bytes,
             ib,

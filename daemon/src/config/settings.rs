@@ -5,6 +5,7 @@
 //! so none of them can list a setting the others miss.
 
 use super::values::{ByteSize, Flag, FsPath, Limits, Secs, SettingValue};
+use crate::telemetry::logging::LogFormat;
 use ktrdr_protocol::model::EnvVar;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -210,6 +211,23 @@ fn flush_bars_check(n: &usize) -> Result<(), String> {
     at_least_one(n).map_err(|_| "must be at least 1 (1 writes after every segment)".into())
 }
 
+/// Empty (off) or an `address:port` to bind.
+pub fn listen_address(text: &str) -> Result<Option<std::net::SocketAddr>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse().map(Some).map_err(|_| {
+        format!("{t:?} is not an address:port like 127.0.0.1:9464 or [::1]:9464 (empty turns the listener off)")
+    })
+}
+
+// A check is `fn(&T)` for a setting of type `T`, here `String`.
+#[allow(clippy::ptr_arg)]
+fn listen_check(text: &String) -> Result<(), String> {
+    listen_address(text).map(|_| ())
+}
+
 fn pacing_scale_check(x: &f64) -> Result<(), String> {
     if x.is_finite() && (0.0..=100.0).contains(x) {
         Ok(())
@@ -296,6 +314,17 @@ settings! {
         "tracing filter, e.g. debug or info,ktrdr_daemon::server=debug",
     )
     .flag("--log");
+    LOG_FORMAT: LogFormat = Decl::new(
+        "log_format", "KTRDR_LOG_FORMAT", Section::System, |_| LogFormat::Human,
+        "human (one line per event) or json (one object per event, with the request's service and kind and the operation's id as fields); under systemd lines carry journald priorities",
+    )
+    .flag("--log-format");
+    METRICS_LISTEN: String = Decl::new(
+        "metrics.listen", "KTRDR_METRICS_LISTEN", Section::System, |_| String::new(),
+        "address:port of an HTTP listener serving Prometheus metrics at /metrics only, e.g. 127.0.0.1:9464 (loopback unless you write another address); empty: off (docs/metrics.md)",
+    )
+    .check(listen_check)
+    .default_doc("empty (off)");
 
     OPS_KEEP_FINISHED: usize = Decl::new(
         "operations.keep_finished", "KTRDR_OPS_KEEP_FINISHED", Section::Operations, |_| 1000,
@@ -434,7 +463,7 @@ pub static OTHER_ENV: &[(&str, &str)] = &[
     ("WATCHDOG_PID", "systemd watchdog: the process it is for"),
     (
         "JOURNAL_STREAM",
-        "under journald: plain log lines, no time or colour",
+        "under journald: log lines with sd-daemon priority prefixes (`<3>` ... `<7>`), no time or colour",
     ),
 ];
 

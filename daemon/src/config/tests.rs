@@ -300,6 +300,7 @@ fn flags_beat_everything_and_are_named_in_errors() {
         data_dir: Some("/f/data".into()),
         state_dir: Some("/f/state".into()),
         log: Some("debug".into()),
+        log_format: Some("json".into()),
         config: None,
     };
     let c = load(&[("KTRDR_LOG", "warn")], flags).unwrap();

@@ -89,6 +89,21 @@ pub struct Counters {
     pub pacing_waits: AtomicU64,
     pub pacing_violations: AtomicU64,
     pub segment_retries: AtomicU64,
+    /// Microseconds waited for the pacing rules, and backing off after violations.
+    pub pacing_wait_us: AtomicU64,
+    pub violation_backoff_us: AtomicU64,
+}
+
+impl Counters {
+    pub fn add_pacing_wait(&self, d: Duration) {
+        self.pacing_wait_us
+            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    pub fn add_violation_backoff(&self, d: Duration) {
+        self.violation_backoff_us
+            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+    }
 }
 
 pub struct Gateway {

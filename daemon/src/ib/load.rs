@@ -18,7 +18,7 @@ use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{LoadMode, Progress};
 use ktrdr_protocol::operation::{LoadSummary, OpParams, OpResult};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Pacing violations in a row before a segment is given up.
@@ -57,8 +57,14 @@ struct Tally {
     /// Bars written to the store so far, and in how many writes.
     stored: u64,
     writes: u64,
+    /// Every wait for the pacing rules, including those before attempts that then failed.
     pacing_wait: Duration,
     retries: u64,
+    violations: u64,
+    /// Back-off after pacing violations, and waits for the connection to come back: a load's
+    /// summary accounts for every second it spent not fetching.
+    violation_backoff: Duration,
+    reconnect_wait: Duration,
 }
 
 /// Fetched bars on their way to the store.
@@ -157,7 +163,10 @@ where
                     ),
                 );
                 sink.flush(t).await?;
+                t.violations += 1;
                 pause(h, d).await?;
+                t.violation_backoff += d;
+                gw.counters.add_violation_backoff(d);
             }
             Err(Failure::Connection(e)) if conn < MAX_CONNECTION_RETRIES && gw.has_connected() => {
                 conn += 1;
@@ -175,6 +184,7 @@ where
                 );
                 sink.flush(t).await?;
                 pause(h, d).await?;
+                t.reconnect_wait += d;
             }
             Err(f) => return Err(f.into_wire()),
         }
@@ -204,6 +214,9 @@ pub async fn run(
         writes: 0,
         pacing_wait: Duration::ZERO,
         retries: 0,
+        violations: 0,
+        violation_backoff: Duration::ZERO,
+        reconnect_wait: Duration::ZERO,
     };
     if p.mode == LoadMode::Local {
         let rows = data.load(&key).await.map(|l| l.bars.len()).unwrap_or(0);
@@ -268,6 +281,9 @@ pub async fn run(
         last_ms: after.as_ref().and_then(|l| l.bars.last_ts()),
         pacing_wait_secs: t.pacing_wait.as_secs_f64(),
         retries: t.retries,
+        pacing_violations: t.violations,
+        violation_backoff_secs: t.violation_backoff.as_secs_f64(),
+        reconnect_wait_secs: t.reconnect_wait.as_secs_f64(),
         ..LoadSummary::default()
     }))
 }
@@ -317,9 +333,13 @@ async fn fetch(
         }
         let (done, total, bars_so_far) = (t.done, t.total, t.bars);
         let tf = key.timeframe;
+        // Summed over every attempt: a wait before an attempt that then hit a violation was
+        // still waited (it used to be dropped with the failed attempt's result).
+        let waited_us = Arc::new(AtomicU64::new(0));
         let bars = with_retries(gw, h, t, sink, "a segment", || {
             let ask = ask.clone();
             let (gw, h, resolved) = (Arc::clone(gw), h.clone(), resolved.clone());
+            let waited_us = Arc::clone(&waited_us);
             async move {
                 let waited = gw
                     .pacing
@@ -342,12 +362,14 @@ async fn fetch(
                         });
                     })
                     .await;
-                gw.bars(&resolved, tf, seg).await.map(|b| (b, waited))
+                gw.counters.add_pacing_wait(waited);
+                waited_us.fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
+                gw.bars(&resolved, tf, seg).await
             }
         })
         .await;
-        let (bars, waited) = bars?;
-        t.pacing_wait += waited;
+        t.pacing_wait += Duration::from_micros(waited_us.load(Ordering::Relaxed));
+        let bars = bars?;
         let n = bars.len() as u64;
         sink.batch.push(Instant::now(), bars);
         if sink.batch.due(Instant::now()) {

@@ -8,6 +8,7 @@
 
 pub mod demo;
 pub mod handle;
+pub mod metrics;
 pub mod store;
 
 use crate::config::OpsConfig;
@@ -62,6 +63,8 @@ pub struct Registry {
     store: Store,
     config: OpsConfig,
     pub counters: Counters,
+    /// Per kind and outcome, for Prometheus (`ops::metrics`).
+    pub metrics: metrics::OpMetrics,
     /// Records marked interrupted when this daemon started.
     pub interrupted_at_start: usize,
 }
@@ -81,6 +84,7 @@ impl Registry {
             store,
             config,
             counters: Counters::default(),
+            metrics: metrics::OpMetrics::default(),
             interrupted_at_start: interrupted,
         }))
     }
@@ -136,6 +140,7 @@ impl Registry {
         let r = rec.clone();
         rec.id = self.blocking(move |s| s.insert(&r)).await?;
         self.counters.started.fetch_add(1, Ordering::Relaxed);
+        self.metrics.created(kind);
 
         let (tx, _) = watch::channel(rec.clone());
         {
@@ -181,6 +186,8 @@ impl Registry {
                 let mut rec = tx.borrow().clone();
                 rec.state = OpState::Running;
                 rec.started_ms = Some(now_ms());
+                self.metrics
+                    .running(kind, now_ms().saturating_sub(rec.created_ms));
                 rec.queue_position = None;
                 rec.progress.message = "starting".into();
                 tx.send_replace(rec.clone());
@@ -206,17 +213,32 @@ impl Registry {
             let handle = OpHandle::new(rec.id, tx, cancel, Arc::clone(self));
             let this = Arc::clone(self);
             let id = rec.id;
-            tokio::spawn(async move {
-                if let Err(e) = this.blocking(move |s| s.update(&rec)).await {
-                    tracing::error!(id, error = %e, "could not persist operation start");
+            // The operation's own span, not the starting request's: it outlives that request,
+            // and every event of its work carries its id (JSON logs: `span.op_id`).
+            let span = tracing::info_span!(
+                parent: None,
+                "operation",
+                op_id = id,
+                kind = kind.as_str(),
+                service = kind.service()
+            );
+            use tracing::Instrument as _;
+            tokio::spawn(
+                async move {
+                    tracing::info!("operation started");
+                    if let Err(e) = this.blocking(move |s| s.update(&rec)).await {
+                        tracing::error!(id, error = %e, "could not persist operation start");
+                    }
+                    // The work runs in its own task so a panic in it is caught here as a failure.
+                    let outcome = match tokio::spawn(work(handle).in_current_span()).await {
+                        Ok(res) => res,
+                        Err(e) => Err(WireError::internal(format!("operation task panicked: {e}"))),
+                    };
+                    let state = this.finish(id, outcome, true).await;
+                    tracing::info!(state = state.map(|s| s.as_str()), "operation finished");
                 }
-                // The work runs in its own task so a panic in it is caught here as a failure.
-                let outcome = match tokio::spawn(work(handle)).await {
-                    Ok(res) => res,
-                    Err(e) => Err(WireError::internal(format!("operation task panicked: {e}"))),
-                };
-                this.finish(id, outcome, true).await;
-            });
+                .instrument(span),
+            );
         }
     }
 
@@ -225,12 +247,10 @@ impl Registry {
         id: u64,
         outcome: Result<OpResult, WireError>,
         was_running: bool,
-    ) {
+    ) -> Option<OpState> {
         let (rec, kind) = {
             let inner = self.lock();
-            let Some(live) = inner.live.get(&id) else {
-                return;
-            };
+            let live = inner.live.get(&id)?;
             let mut rec = live.tx.borrow().clone();
             let cancelled = live.cancel.is_cancelled();
             rec.finished_ms = Some(now_ms());
@@ -262,7 +282,13 @@ impl Registry {
             }
             (rec.clone(), rec.kind)
         };
-        self.record_outcome(rec.state);
+        let state = rec.state;
+        self.record_outcome(state);
+        let ran = rec
+            .started_ms
+            .filter(|_| was_running)
+            .map(|s| rec.finished_ms.unwrap_or(s).saturating_sub(s));
+        self.metrics.finished(kind, rec.state, ran);
         // Persist before publishing: a watcher that sees the end can always find the record again.
         let r = rec.clone();
         if let Err(e) = self.blocking(move |s| s.update(&r)).await {
@@ -279,6 +305,7 @@ impl Registry {
         }
         self.prune().await;
         self.pump(kind);
+        Some(state)
     }
 
     fn record_outcome(&self, state: OpState) {
@@ -418,6 +445,19 @@ impl Registry {
         let pending = inner.queues.values().map(|q| q.len() as u64).sum();
         let running = inner.running.values().map(|&n| n as u64).sum();
         (pending, running)
+    }
+
+    /// (kind, queued, running) for every kind, for the metrics.
+    pub fn live_by_kind(&self) -> Vec<(OpKind, u64, u64)> {
+        let inner = self.lock();
+        OpKind::ALL
+            .into_iter()
+            .map(|k| {
+                let queued = inner.queues.get(&k).map_or(0, |q| q.len() as u64);
+                let running = inner.running.get(&k).copied().unwrap_or(0) as u64;
+                (k, queued, running)
+            })
+            .collect()
     }
 
     pub async fn stored_count(&self) -> Result<u64, WireError> {

@@ -281,6 +281,27 @@ impl Service for BacktestService {
         &self.metrics
     }
 
+    fn export(&self, out: &mut crate::telemetry::Exporter<'_>) -> std::fmt::Result {
+        let c = &self.counters;
+        let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        out.counters(
+            "backtests",
+            "Backtests finished, by outcome.",
+            None,
+            &[
+                ([("outcome", "completed")], n(&c.completed)),
+                ([("outcome", "failed")], n(&c.failed)),
+                ([("outcome", "cancelled")], n(&c.cancelled)),
+            ],
+        )?;
+        out.counter(
+            "backtest_bars_replayed",
+            "Bars replayed by backtests.",
+            None,
+            n(&c.bars_replayed),
+        )
+    }
+
     fn counters(&self) -> BTreeMap<String, u64> {
         let c = &self.counters;
         super::metrics::read_counters(&[

@@ -214,6 +214,62 @@ impl Service for DataService {
         &self.metrics
     }
 
+    fn export(&self, out: &mut crate::telemetry::Exporter<'_>) -> std::fmt::Result {
+        use crate::telemetry::export::BYTES;
+        let cache = &self.manager.cache;
+        let c = &cache.counters;
+        let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        let (entries, bytes) = cache.usage();
+        out.gauge(
+            "bar_cache",
+            "Memory held by the bar cache now.",
+            Some(BYTES),
+            bytes as u64,
+        )?;
+        out.gauge(
+            "bar_cache_budget",
+            "The bar cache's budget (data.cache_bytes); least recently used series are evicted beyond it.",
+            Some(BYTES),
+            cache.budget() as u64,
+        )?;
+        out.gauge(
+            "bar_cache_entries",
+            "Series held by the bar cache now.",
+            None,
+            entries as u64,
+        )?;
+        out.counter(
+            "bar_cache_hits",
+            "Series reads served from the bar cache.",
+            None,
+            n(&c.hits),
+        )?;
+        out.counter(
+            "bar_cache_misses",
+            "Series reads that went to disk.",
+            None,
+            n(&c.misses),
+        )?;
+        out.counter(
+            "bar_cache_evictions",
+            "Series evicted from the bar cache to stay within its budget.",
+            None,
+            n(&c.evictions),
+        )?;
+        out.counter(
+            "bar_cache_invalidations",
+            "Cached series dropped because their file changed.",
+            None,
+            n(&c.invalidations),
+        )?;
+        out.counter(
+            "bars_streamed",
+            "Bars sent to clients (data show, resample, export).",
+            None,
+            n(&self.manager.counters.bars_streamed),
+        )
+    }
+
     fn counters(&self) -> BTreeMap<String, u64> {
         let c = &self.manager.cache.counters;
         let d = &self.manager.counters;

@@ -297,6 +297,82 @@ impl Service for IbService {
         &self.metrics
     }
 
+    /// This daemon's own gateway connection; in host-service mode the IB host exports its own.
+    fn export(&self, out: &mut crate::telemetry::Exporter<'_>) -> std::fmt::Result {
+        use crate::telemetry::export::SECONDS;
+        let r = self.report();
+        let c = &self.gateway.counters;
+        let secs = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e6;
+        out.gauge(
+            "ib_connected",
+            "1 while the IB Gateway connection is up.",
+            None,
+            u64::from(r.connected),
+        )?;
+        out.counter(
+            "ib_connect_attempts",
+            "Attempts to connect to the IB Gateway.",
+            None,
+            r.connect_attempts,
+        )?;
+        out.counter(
+            "ib_reconnects",
+            "Connections to the IB Gateway after the first.",
+            None,
+            r.reconnects,
+        )?;
+        out.counter("ib_requests", "Requests sent to IB.", None, r.requests)?;
+        out.counter("ib_errors", "IB requests that failed.", None, r.errors)?;
+        out.counter(
+            "ib_pacing_waits",
+            "Times a historical request waited for IB's pacing rules.",
+            None,
+            r.pacing_waits,
+        )?;
+        out.counter(
+            "ib_pacing_wait",
+            "Time historical requests waited for IB's pacing rules.",
+            Some(SECONDS),
+            secs(&c.pacing_wait_us),
+        )?;
+        out.counter(
+            "ib_pacing_violations",
+            "Pacing violations (error 162) received from IB.",
+            None,
+            r.pacing_violations,
+        )?;
+        out.counter(
+            "ib_violation_backoff",
+            "Time loads backed off after pacing violations.",
+            Some(SECONDS),
+            secs(&c.violation_backoff_us),
+        )?;
+        out.counter(
+            "ib_segment_retries",
+            "Load segments retried after a violation or a lost connection.",
+            None,
+            c.segment_retries.load(Ordering::Relaxed),
+        )?;
+        out.counter(
+            "ib_bars_fetched",
+            "Historical bars received from IB.",
+            None,
+            r.bars_received,
+        )?;
+        out.gauge(
+            "ib_pacing_budget_left",
+            "Historical requests left in the current pacing window.",
+            None,
+            r.pacing_budget_left,
+        )?;
+        out.gauge(
+            "ib_pacing_budget",
+            "Historical requests allowed per pacing window.",
+            None,
+            r.pacing_max,
+        )
+    }
+
     fn counters(&self) -> BTreeMap<String, u64> {
         let r = self.report();
         [

@@ -37,4 +37,10 @@ pub trait Service: Send + Sync {
     fn stats(&self) -> ServiceStats {
         self.metrics().snapshot(self.name(), self.counters())
     }
+    /// The service's own Prometheus metric families (`docs/metrics.md`), written at each scrape
+    /// and by `ktrdrctl stats --format prometheus`. Request counts and latency are recorded for
+    /// every service by the dispatcher.
+    fn export(&self, _out: &mut crate::telemetry::Exporter<'_>) -> std::fmt::Result {
+        Ok(())
+    }
 }

@@ -125,6 +125,12 @@ impl Service for OperationsService {
         &self.metrics
     }
 
+    fn export(&self, out: &mut crate::telemetry::Exporter<'_>) -> std::fmt::Result {
+        self.registry
+            .metrics
+            .export(out, &self.registry.live_by_kind())
+    }
+
     fn counters(&self) -> BTreeMap<String, u64> {
         let c = &self.registry.counters;
         let (pending, running) = self.registry.live_counts();

@@ -49,6 +49,12 @@ impl Service for SystemService {
         settings.insert("state_dir".into(), c.state_dir.display().to_string());
         settings.insert("max_connections".into(), c.max_connections.to_string());
         settings.insert(
+            "metrics_listen".into(),
+            c.metrics_listen
+                .map_or_else(|| "off".to_string(), |a| format!("http://{a}/metrics")),
+        );
+        settings.insert("log_format".into(), c.log_format.to_string());
+        settings.insert(
             "socket_activation".into(),
             if self.activated { "yes" } else { "no" }.to_string(),
         );
@@ -99,6 +105,35 @@ impl Service for SystemService {
 
     fn metrics(&self) -> &RequestMetrics {
         &self.metrics
+    }
+
+    fn export(&self, out: &mut crate::telemetry::Exporter<'_>) -> std::fmt::Result {
+        let c = &self.connections;
+        let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        out.gauge(
+            "connections_open",
+            "Client connections open now.",
+            None,
+            n(&c.open),
+        )?;
+        out.counter(
+            "connections",
+            "Client connections accepted on the socket.",
+            None,
+            n(&c.total),
+        )?;
+        out.counter(
+            "connections_refused",
+            "Connections refused: over max_connections, another user, or shutting down.",
+            None,
+            n(&c.refused),
+        )?;
+        out.counter(
+            "protocol_errors",
+            "Malformed frames, bad handshakes and oversized lengths from clients.",
+            None,
+            n(&c.protocol_errors),
+        )
     }
 
     fn counters(&self) -> BTreeMap<String, u64> {

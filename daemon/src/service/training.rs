@@ -327,6 +327,46 @@ impl Service for TrainingService {
         &self.metrics
     }
 
+    /// Trainings run here; in host-service mode the training host exports its own.
+    fn export(&self, out: &mut crate::telemetry::Exporter<'_>) -> std::fmt::Result {
+        let c = &self.counters;
+        let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        out.gauge(
+            "trainings_running",
+            "Trainings running on this daemon now.",
+            None,
+            n(&c.running),
+        )?;
+        out.gauge(
+            "training_samples_per_second",
+            "Samples per second of the trainings running now (latest progress report, summed).",
+            None,
+            c.samples_per_sec(),
+        )?;
+        out.counter(
+            "training_epochs",
+            "Training epochs finished.",
+            None,
+            n(&c.epochs),
+        )?;
+        out.counter(
+            "training_samples",
+            "Training samples processed (samples x epochs of completed trainings).",
+            None,
+            n(&c.samples_trained),
+        )?;
+        out.counters(
+            "trainings",
+            "Trainings finished, by outcome.",
+            None,
+            &[
+                ([("outcome", "completed")], n(&c.trainings_completed)),
+                ([("outcome", "failed")], n(&c.trainings_failed)),
+                ([("outcome", "cancelled")], n(&c.trainings_cancelled)),
+            ],
+        )
+    }
+
     fn counters(&self) -> BTreeMap<String, u64> {
         let c = &self.counters;
         super::metrics::read_counters(&[

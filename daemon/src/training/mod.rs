@@ -30,6 +30,43 @@ pub struct TrainingCounters {
     pub samples_trained: AtomicU64,
     pub predictions: AtomicU64,
     pub temporaries_removed: AtomicU64,
+    /// Epochs finished, counted as they finish (for Prometheus).
+    pub epochs: AtomicU64,
+    /// Trainings running on this daemon's torch now, and each one's latest samples per second.
+    pub running: AtomicU64,
+    pub throughput: std::sync::Mutex<std::collections::HashMap<u64, f64>>,
+}
+
+impl TrainingCounters {
+    /// Samples per second of all trainings running now.
+    pub fn samples_per_sec(&self) -> f64 {
+        self.throughput
+            .lock()
+            .map(|m| m.values().sum())
+            .unwrap_or(0.0)
+    }
+}
+
+/// Marks a training as running until dropped.
+struct Running<'a> {
+    counters: &'a TrainingCounters,
+    id: u64,
+}
+
+impl<'a> Running<'a> {
+    fn new(counters: &'a TrainingCounters, id: u64) -> Self {
+        counters.running.fetch_add(1, Ordering::Relaxed);
+        Running { counters, id }
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.counters.running.fetch_sub(1, Ordering::Relaxed);
+        if let Ok(mut m) = self.counters.throughput.lock() {
+            m.remove(&self.id);
+        }
+    }
 }
 
 pub struct Job {
@@ -128,18 +165,37 @@ pub async fn run(
     });
     let bars = load_bars(&data, &job.plan.symbols, &job.plan, job.window).await?;
     h.check()?;
+    let _running = Running::new(&counters, h.id());
+    let thread_counters = Arc::clone(&counters);
     let (tx, rx) = tokio::sync::oneshot::channel();
     let runtime = tokio::runtime::Handle::current();
     let handle = h.clone();
     let thread_store = Arc::clone(&store);
+    // The operation's span, so the thread's events carry its id.
+    let span = tracing::Span::current();
     std::thread::Builder::new()
         .name(format!("train-{}", h.id()))
         .spawn(move || {
+            let _span = span.enter();
             // Lets the handle persist progress snapshots from this thread.
             let _rt = runtime.enter();
             ktrdr_train::device::set_threads(job.threads);
             let h = handle;
-            let mut report = |p: &ktrdr_train::Progress| h.progress(progress(p));
+            let c = thread_counters;
+            let mut epochs_counted = 0u64;
+            let mut report = |p: &ktrdr_train::Progress| {
+                // Epoch N in progress: N - 1 are finished.
+                let finished = (p.epoch as u64).saturating_sub(1);
+                if finished > epochs_counted {
+                    c.epochs
+                        .fetch_add(finished - epochs_counted, Ordering::Relaxed);
+                    epochs_counted = finished;
+                }
+                if let Ok(mut m) = c.throughput.lock() {
+                    m.insert(h.id(), p.samples_per_sec);
+                }
+                h.progress(progress(p))
+            };
             let result = ktrdr_train::run(
                 &job.plan,
                 &bars,
@@ -148,6 +204,11 @@ pub async fn run(
                 &mut report,
                 &|| h.is_cancelled(),
             );
+            if let Ok(out) = &result {
+                let run = out.metrics.epochs_run as u64;
+                c.epochs
+                    .fetch_add(run.saturating_sub(epochs_counted), Ordering::Relaxed);
+            }
             let _ = tx.send(result);
         })
         .map_err(|e| WireError::internal(format!("cannot start a training thread: {e}")))?;
