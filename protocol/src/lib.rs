@@ -27,6 +27,7 @@ pub mod connection;
 pub mod error;
 pub mod frame;
 pub mod handshake;
+pub mod live;
 pub mod message;
 pub mod model;
 pub mod operation;
@@ -40,7 +41,7 @@ pub use error::{ErrorKind, ProtocolError, WireError};
 pub use message::{Reply, Request, Response};
 
 /// Bumped on any incompatible change to the handshake, the framing, the encoding or a message.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 
 /// Version of the crate, reported in the handshake for humans.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");

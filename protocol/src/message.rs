@@ -5,6 +5,7 @@
 
 use crate::backtest::*;
 use crate::error::WireError;
+use crate::live::*;
 use crate::model::*;
 use crate::request::*;
 use crate::strategy::*;
@@ -58,6 +59,13 @@ pub enum Request {
     Predict(Predict),
     Backtest(Backtest),
     BacktestShow(BacktestShow),
+    DataSubscribe(Subscribe),
+    DataUnsubscribe(Subscribe),
+    DataSubscriptions,
+    /// Streams [`Response::Bars`] (one chunk per stored batch) until the client leaves.
+    DataFollow(Follow),
+    /// Streams [`Response::Signal`] until the client leaves.
+    PredictFollow(PredictFollow),
 }
 
 impl Request {
@@ -99,6 +107,11 @@ impl Request {
             | Request::ModelExport(_)
             | Request::Predict(_) => "training",
             Request::Backtest(_) | Request::BacktestShow(_) => "backtest",
+            Request::DataSubscribe(_)
+            | Request::DataUnsubscribe(_)
+            | Request::DataSubscriptions
+            | Request::DataFollow(_)
+            | Request::PredictFollow(_) => "live",
         }
     }
 }
@@ -139,6 +152,8 @@ pub enum Reply {
     Prediction(PredictionReport),
     Backtest(Box<BacktestReport>),
     ModelBundle(Box<ModelBundle>),
+    Subscription(SubscriptionInfo),
+    Subscriptions(SubscriptionList),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,6 +164,8 @@ pub enum Response {
     Bars(BarChunk),
     /// Non-terminal: the next rows of a backtest's equity curve.
     Equity(EquityChunk),
+    /// Non-terminal: a model's signal at a newly closed bar (`predict --follow`).
+    Signal(SignalLine),
     /// Terminal: success.
     Reply(Reply),
     /// Terminal: a typed failure.
@@ -159,7 +176,7 @@ impl Response {
     pub fn is_terminal(&self) -> bool {
         !matches!(
             self,
-            Response::Update(_) | Response::Bars(_) | Response::Equity(_)
+            Response::Update(_) | Response::Bars(_) | Response::Equity(_) | Response::Signal(_)
         )
     }
 }
@@ -382,6 +399,38 @@ mod tests {
                 }),
                 "backtest",
             ),
+            (
+                Request::DataSubscribe(Subscribe {
+                    symbol: "EURUSD".into(),
+                    timeframe: "1m".into(),
+                }),
+                "live",
+            ),
+            (
+                Request::DataUnsubscribe(Subscribe {
+                    symbol: "EURUSD".into(),
+                    timeframe: "1m".into(),
+                }),
+                "live",
+            ),
+            (Request::DataSubscriptions, "live"),
+            (
+                Request::DataFollow(Follow {
+                    symbol: "EURUSD".into(),
+                    timeframe: "1m".into(),
+                    since: Some("2024-01-02".into()),
+                }),
+                "live",
+            ),
+            (
+                Request::PredictFollow(PredictFollow {
+                    model: "s".into(),
+                    symbol: "EURUSD".into(),
+                    timeframe: "1m".into(),
+                    since: None,
+                }),
+                "live",
+            ),
         ]
     }
 
@@ -423,7 +472,12 @@ mod tests {
             | Request::ModelExport(_)
             | Request::Predict(_)
             | Request::Backtest(_)
-            | Request::BacktestShow(_) => 36,
+            | Request::BacktestShow(_)
+            | Request::DataSubscribe(_)
+            | Request::DataUnsubscribe(_)
+            | Request::DataSubscriptions
+            | Request::DataFollow(_)
+            | Request::PredictFollow(_) => 41,
         }
     }
 

@@ -5,6 +5,7 @@ pub mod daemon;
 pub mod data;
 pub mod ib;
 pub mod install;
+pub mod live;
 pub mod ops;
 pub mod strategy;
 pub mod system;

@@ -6,6 +6,7 @@ mod config;
 mod data;
 mod health;
 mod ib;
+mod live;
 mod ops;
 mod ping;
 mod stats;
@@ -70,6 +71,11 @@ pub async fn dispatch(
         Request::Predict(r) => training::predict(ctx, r).await,
         Request::Backtest(r) => backtest::backtest(ctx, r, conn).await?,
         Request::BacktestShow(r) => backtest::show(ctx, r, conn).await?,
+        Request::DataSubscribe(r) => live::subscribe(ctx, r).await,
+        Request::DataUnsubscribe(r) => live::unsubscribe(ctx, r).await,
+        Request::DataSubscriptions => Ok(live::subscriptions(ctx)),
+        Request::DataFollow(r) => live::follow(ctx, r, conn).await?,
+        Request::PredictFollow(r) => live::predict_follow(ctx, r, conn).await?,
     };
     let frame = match result {
         Ok(reply) => Response::Reply(reply),
