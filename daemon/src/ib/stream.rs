@@ -115,6 +115,14 @@ impl Gateway {
                 Ok(Some(Update::Bar(bar(&b))))
             }
             Some(Ok(SubscriptionItem::Data(HistoricalBarUpdate::End { .. }))) => Ok(None),
+            Some(Ok(SubscriptionItem::Notice(n))) if n.code == ibapi::SUBSCRIPTION_LAG_CODE => {
+                // ibapi's buffer for the stream overflowed and dropped updates: bars may be
+                // missing, so the stream is requested again (and the gap filled) instead.
+                Err(Failure::Connection(WireError::unavailable(format!(
+                    "the daemon fell behind the IB stream of {what} ({}); requesting it again",
+                    n.message
+                ))))
+            }
             Some(Ok(SubscriptionItem::Notice(n))) => {
                 tracing::info!(what, code = n.code, message = %n.message, "IB notice on a live stream");
                 Ok(None)
