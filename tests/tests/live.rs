@@ -526,3 +526,180 @@ fn bad_input_gets_clear_errors() {
     let l = d.ctl_json(&["data", "subscriptions"]);
     assert_eq!(l["subscriptions"].as_array().unwrap().len(), 1, "{l}");
 }
+
+/// The backtest tests' strategy (single timeframe, a threshold low enough that the model acts).
+const STRATEGY: &str = r#"
+name: rsi_mean_reversion
+version: "2.0"
+training_data: {symbols: {mode: single_symbol, list: [EURUSD]}, timeframes: {mode: single_timeframe, list: [1h]}, history_required: 200}
+indicators: [{name: rsi, period: 14, source: close}, {name: macd, fast_period: 12, slow_period: 26, signal_period: 9}]
+fuzzy_sets: {rsi: {oversold: {type: triangular, parameters: [0, 20, 35]}, neutral: {type: triangular, parameters: [30, 50, 70]}, overbought: {type: triangular, parameters: [65, 80, 100]}}}
+model: {type: mlp, architecture: {hidden_layers: [50, 25], activation: relu, dropout: 0.2}, features: {lookback_periods: 2}, training: {learning_rate: 0.001, batch_size: 32, epochs: 5, optimizer: adam, early_stopping: {patience: 10, min_delta: 0.0001}, seed: 7}}
+decisions: {confidence_threshold: 0.34, position_awareness: true, filters: {min_signal_separation: 4}}
+training: {labels: {source: zigzag, zigzag_threshold: 0.01}, data_split: {train: 0.7, validation: 0.15, test: 0.15}}
+"#;
+
+const MODEL: &str = "rsi_mean_reversion/EURUSD_1h_v1";
+
+/// 2025-05-02 00:00 UTC (a Friday); the replayed days are Monday 5 and Tuesday 6 May.
+const MAY_2: i64 = 1_746_144_000;
+const MAY_5: i64 = MAY_2 + 3 * DAY;
+const MAY_7: i64 = MAY_2 + 5 * DAY;
+
+#[test]
+fn predict_follow_signals_equal_the_backtest_decisions() {
+    let rt = runtime();
+    let text =
+        std::fs::read_to_string(ktrdr_tests::shared("ktrdr-ib-samples/EURUSD_1h.csv")).unwrap();
+    let sample = parse_csv(&text).unwrap();
+    let mut lib = Library::default();
+    lib.insert("EURUSD", "1h", sample.clone());
+    let gw = rt.block_on(FakeGateway::start(lib)).unwrap();
+    // Ten hourly bars a second.
+    gw.replay(MAY_2, 36_000.0);
+    gw.set_speed(0.0);
+    let d = daemon_for(gw.port(), &[]);
+    // The daemon has the bars up to 1 May; the model is trained on those before April.
+    let head: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with("2025-05-01"))
+        .collect();
+    let file = d.dir.path().join("EURUSD_1h_head.csv");
+    std::fs::write(&file, head.join("\n") + "\n").unwrap();
+    let o = d.ctl(&[
+        "data",
+        "import",
+        file.to_str().unwrap(),
+        "--symbol",
+        "EURUSD",
+        "--timeframe",
+        "1h",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let yaml = d.dir.path().join("strategy.yaml");
+    std::fs::write(&yaml, STRATEGY).unwrap();
+    let o = d.ctl(&["train", yaml.to_str().unwrap(), "--end", "2025-03-31"]);
+    assert!(o.status.success(), "{}\n{}", stderr(&o), d.log_text());
+
+    d.ctl_json(&["data", "subscribe", "EURUSD", "1h"]);
+    let signals = Proc::spawn(
+        &d,
+        &[
+            "--json",
+            "predict",
+            MODEL,
+            "EURUSD",
+            "1h",
+            "--follow",
+            "--since",
+            "2025-05-05",
+        ],
+    );
+    gw.set_speed(36_000.0);
+    let done = |s: &Proc| {
+        s.json()
+            .iter()
+            .any(|l| l["bar_ms"].as_i64().unwrap_or(0) >= (MAY_7 - 3600) * 1000)
+    };
+    assert!(
+        eventually(Duration::from_secs(120), || done(&signals)),
+        "signals: {:?}\n{}\n{}",
+        signals.lines().last(),
+        subscription(&d, "EURUSD"),
+        the_log(&d)
+    );
+    gw.set_speed(0.0);
+    let lines: Vec<Value> = signals
+        .json()
+        .into_iter()
+        .filter(|l| l["bar_ms"].as_i64().unwrap() < MAY_7 * 1000)
+        .collect();
+    // One line per stored bar of the two days, in order.
+    let bars: Vec<i64> = sample
+        .bars()
+        .iter()
+        .filter(|b| b.ts >= MAY_5 && b.ts < MAY_7)
+        .map(|b| b.ts * 1000)
+        .collect();
+    let got: Vec<i64> = lines
+        .iter()
+        .map(|l| l["bar_ms"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, bars);
+    for l in &lines {
+        assert_eq!(l["model"], MODEL);
+        assert_eq!(l["probabilities"].as_array().unwrap().len(), 3, "{l}");
+        assert!(l["time"].as_str().unwrap().starts_with("2025-05-0"), "{l}");
+    }
+
+    // The backtest of the same bars decides the same.
+    let o = d.ctl(&[
+        "--json",
+        "backtest",
+        MODEL,
+        "--symbol",
+        "EURUSD",
+        "--timeframe",
+        "1h",
+        "--start",
+        "2025-05-05",
+        "--end",
+        "2025-05-07T00:00:00Z",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let last = ktrdr_tests::stdout(&o)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    let v: Value = serde_json::from_str(&last).unwrap();
+    let summary = v["operation"]["result"].clone();
+    assert_eq!(
+        summary["bars"].as_u64(),
+        Some(bars.len() as u64),
+        "{summary}"
+    );
+    let mut counts = [0u64; 3];
+    for l in &lines {
+        let i = ["BUY", "HOLD", "SELL"]
+            .iter()
+            .position(|a| l["action"] == *a)
+            .unwrap();
+        counts[i] += 1;
+    }
+    let want: Vec<u64> = summary["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        counts.to_vec(),
+        want,
+        "live actions vs the backtest's: {summary}"
+    );
+    assert!(
+        want[0] + want[2] > 0,
+        "the model acted in the replayed days: {want:?}"
+    );
+    let acted: Vec<usize> = lines[..lines.len() - 1]
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l["acted"] == true)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        acted.len() as u64,
+        summary["acted"].as_u64().unwrap(),
+        "{summary}"
+    );
+    let id = summary["id"].as_u64().unwrap().to_string();
+    let show = d.ctl_json(&["backtest", "show", &id, "--trades"]);
+    for t in show["trades"].as_array().unwrap() {
+        // Filled at the open after the bar that decided it.
+        let decided = t["entry_index"].as_u64().unwrap() as usize - 1;
+        assert!(acted.contains(&decided), "{t}");
+        let side = if t["side"] == "Long" { "BUY" } else { "SELL" };
+        assert_eq!(lines[decided]["action"], side, "{t}");
+    }
+}

@@ -31,6 +31,8 @@ pub struct Follower {
     pub history: Option<(Arc<Bars>, std::ops::Range<usize>)>,
     /// Newest bar already sent (from history); feed bars up to it are skipped.
     pub sent_upto: Option<i64>,
+    /// `--since`: feed bars before it are skipped too (a gap fill publishes older bars).
+    pub since: Option<i64>,
     pub rx: broadcast::Receiver<super::feed::Batch>,
 }
 
@@ -40,9 +42,11 @@ impl Follower {
         loop {
             match self.rx.recv().await {
                 Ok(batch) => {
-                    let from = match self.sent_upto {
-                        Some(u) => batch.ts().partition_point(|&t| t <= u),
-                        None => 0,
+                    let from = match (self.sent_upto, self.since) {
+                        (Some(u), Some(s)) if s > u => batch.ts().partition_point(|&t| t < s),
+                        (Some(u), _) => batch.ts().partition_point(|&t| t <= u),
+                        (None, Some(s)) => batch.ts().partition_point(|&t| t < s),
+                        (None, None) => 0,
                     };
                     if from < batch.len() {
                         let out = batch.slice(from..batch.len());
@@ -229,6 +233,7 @@ impl LiveManager {
             key: key.clone(),
             history: None,
             sent_upto: upto,
+            since,
             rx,
         };
         if let (Some(since), Some(upto)) = (since, upto) {
