@@ -19,7 +19,7 @@ fn unexpected(reply: Reply) -> Failure {
 
 fn age(s: &SubscriptionInfo) -> String {
     s.last_bar_age_secs
-        .map_or("-".into(), |a| crate::output::duration(a))
+        .map_or("-".into(), crate::output::duration)
 }
 
 fn print_subs(subs: &[SubscriptionInfo]) {
