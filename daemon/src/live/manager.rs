@@ -14,6 +14,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
+/// IB allows 50 historical requests open at once, and each subscription keeps one open (its
+/// keep-up-to-date request); 10 stay free for loads and gap fills.
+pub const MAX_SUBSCRIPTIONS: usize = 40;
+
 pub struct LiveManager {
     env: Env,
     capacity: usize,
@@ -173,6 +177,13 @@ impl LiveManager {
         let _changing = self.changing.lock().await;
         if let Some(s) = self.subs().get(&key) {
             return Ok(s.info());
+        }
+        if self.subs().len() >= MAX_SUBSCRIPTIONS {
+            return Err(WireError::new(
+                ErrorKind::Conflict,
+                format!("{MAX_SUBSCRIPTIONS} series are subscribed already: IB keeps at most 50 historical requests open, and loads need some"),
+            )
+            .with_hint("`ktrdrctl data unsubscribe SYMBOL TF` one first (`ktrdrctl data subscriptions` lists them)"));
         }
         // A symbol IB does not know is refused now rather than retried forever; an unreachable
         // gateway is not a reason to refuse: the subscription waits for it.
