@@ -102,7 +102,9 @@ fn follower(bin: &Path, sock: &Path) -> Follower {
                 .and_then(|r| r.split(',').next())
                 .and_then(|n| n.parse::<i64>().ok())
             {
-                s.lock().unwrap_or_else(|p| p.into_inner()).push((ts / 1000, at));
+                s.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((ts / 1000, at));
             }
         }
     });
@@ -162,7 +164,10 @@ fn run(a: &Args, followers: usize) -> Outcome {
         .expect("spawn ktrdrd");
     let t = Instant::now();
     while !ctl(&a.bin, &sock, &["ping"]).status.success() {
-        assert!(t.elapsed() < Duration::from_secs(20), "ktrdrd did not start");
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "ktrdrd did not start"
+        );
         std::thread::sleep(Duration::from_millis(25));
     }
     let o = ctl(&a.bin, &sock, &["data", "subscribe", "BENCH", "1m"]);
@@ -178,14 +183,20 @@ fn run(a: &Args, followers: usize) -> Outcome {
         {
             break;
         }
-        assert!(t.elapsed() < Duration::from_secs(60), "followers did not connect: {text}");
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "followers did not connect: {text}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let before = gw.closed().len();
     gw.set_speed(a.bars_per_sec * 60.0);
     let t = Instant::now();
     while gw.closed().len() < before + a.bars {
-        assert!(t.elapsed() < Duration::from_secs(600), "the fake stopped closing bars");
+        assert!(
+            t.elapsed() < Duration::from_secs(600),
+            "the fake stopped closing bars"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     gw.set_speed(0.0);
@@ -229,7 +240,10 @@ fn main() {
         "live bars: {} closed 1m bars at {} bars/s; load average before: {}",
         a.bars,
         a.bars_per_sec,
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let one = run(&a, 1);
     let many = run(&a, a.followers);
@@ -254,6 +268,9 @@ fn main() {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "load average after: {}",
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
 }

@@ -113,6 +113,7 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
                 data: Arc::clone(&data),
                 registry: Arc::clone(&registry),
                 stall_bars: config.live.stall_bars,
+                stall_after: config.test_knobs.live_stall,
             },
             config.live.follow_buffer,
             &config.state_dir,

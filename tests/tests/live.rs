@@ -703,3 +703,58 @@ fn predict_follow_signals_equal_the_backtest_decisions() {
         assert_eq!(lines[decided]["action"], side, "{t}");
     }
 }
+
+#[test]
+fn a_stalled_stream_is_reported_and_requested_again() {
+    let rt = runtime();
+    let lib_series = minutes(2, 4);
+    let mut lib = Library::default();
+    // A crypto symbol: its calendar never closes, so the stall check applies whenever this runs.
+    lib.insert("BTCUSD", "1m", lib_series.clone());
+    let gw = rt.block_on(FakeGateway::start(lib)).unwrap();
+    gw.replay(T0 + DAY / 2, 120.0);
+    // Quiet for 1.5 s counts as stalled (instead of two 1m bars of wall time).
+    let d = daemon_for(gw.port(), &[("KTRDR_TEST_LIVE_STALL_MS", "1500")]);
+    d.ctl_json(&["data", "subscribe", "BTCUSD", "1m"]);
+    assert!(eventually(Duration::from_secs(30), || {
+        subscription(&d, "BTCUSD")["bars_stored"].as_u64() >= Some(3)
+    }));
+    assert_eq!(subscription(&d, "BTCUSD")["stalls"], 0);
+    let requests = subscription(&d, "BTCUSD")["requests"].as_u64().unwrap();
+    // The feed goes silent (the connection stays up).
+    gw.pause_streams(true);
+    let live_health = |d: &Daemon| {
+        d.ctl_json(&["health"])["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "live")
+            .cloned()
+            .unwrap()
+    };
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            let s = subscription(&d, "BTCUSD");
+            s["stalls"].as_u64() >= Some(1) && s["requests"].as_u64() > Some(requests)
+        }),
+        "{}",
+        subscription(&d, "BTCUSD")
+    );
+    // Still silent after the request: reported, in health too.
+    assert!(eventually(Duration::from_secs(20), || {
+        let h = live_health(&d);
+        h["status"] == "degraded" && h["detail"].as_str().unwrap().contains("BTCUSD 1m stalled")
+    }));
+    let s = subscription(&d, "BTCUSD");
+    assert!(s["last_error"].as_str().unwrap().contains("no bar"), "{s}");
+    // The feed comes back: streaming again, and nothing was lost meanwhile.
+    gw.pause_streams(false);
+    let now = gw.now();
+    assert!(eventually(Duration::from_secs(30), || {
+        last_stored(&d, "BTCUSD", "1m").is_some_and(|l| l >= now)
+    }));
+    assert!(eventually(Duration::from_secs(10), || {
+        subscription(&d, "BTCUSD")["state"] == "streaming"
+    }));
+    assert_exact(&stored(&d, "BTCUSD", "1m"), &lib_series);
+}

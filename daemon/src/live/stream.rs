@@ -110,6 +110,9 @@ pub struct Env {
     pub data: Arc<DataManager>,
     pub registry: Arc<Registry>,
     pub stall_bars: usize,
+    /// Test knob (debug builds): the quiet time that counts as stalled, instead of
+    /// `stall_bars` timeframes.
+    pub stall_after: Option<Duration>,
 }
 
 /// Why a round ended.
@@ -204,6 +207,7 @@ async fn store(sub: &Sub, env: &Env, bars: Vec<Bar>, gap: bool) -> Result<(), Wi
     } else {
         st.bars_stored += n;
         st.last_close = Some(Instant::now());
+        st.state = SubscriptionState::Streaming;
     }
     st.quiet_since = Instant::now();
     Ok(())
@@ -314,10 +318,19 @@ async fn streaming(sub: &Sub, env: &Env) -> Result<Ended, Ended> {
         }
     }
     store(sub, env, closed, true).await?;
-    sub.set_state(SubscriptionState::Streaming);
+    {
+        // A stalled stream stays reported as such until a bar closes on the new request.
+        let mut st = sub.status();
+        if st.state != SubscriptionState::Stalled {
+            st.state = SubscriptionState::Streaming;
+        }
+    }
     sub.status().quiet_since = Instant::now();
     let calendar = Calendar::for_symbol(&key.symbol);
-    let check = Duration::from_millis((tf.duration_ms() / 4).clamp(100, 5_000) as u64);
+    let check = match env.stall_after {
+        Some(after) => (after / 4).max(Duration::from_millis(20)),
+        None => Duration::from_millis((tf.duration_ms() / 4).clamp(100, 5_000) as u64),
+    };
     let mut tick = tokio::time::interval(check);
     loop {
         let first = tokio::select! {
@@ -325,7 +338,12 @@ async fn streaming(sub: &Sub, env: &Env) -> Result<Ended, Ended> {
             _ = tick.tick() => {
                 let quiet = sub.status().quiet_since.elapsed().as_millis() as i64;
                 let now = crate::time::now_ms() as i64;
-                if super::stall::stalled(now, quiet, tf, calendar, env.stall_bars) {
+                let stalled = match env.stall_after {
+                    Some(after) => quiet >= after.as_millis() as i64
+                        && super::stall::stalled(now, i64::MAX, tf, calendar, env.stall_bars),
+                    None => super::stall::stalled(now, quiet, tf, calendar, env.stall_bars),
+                };
+                if stalled {
                     let mut st = sub.status();
                     st.stalls += 1;
                     st.state = SubscriptionState::Stalled;
