@@ -235,11 +235,9 @@ pub async fn serve(p: Prepared) {
             }
         });
     }
-    // The saved subscriptions start streaming; their first requests connect to IB.
-    {
-        let d = Arc::clone(&daemon);
-        tokio::spawn(async move { d.live.resume().await });
-    }
+    // The saved subscriptions are back before the first request is answered (a client asking at
+    // once sees them); their streams start in the background and connect to IB.
+    daemon.live.resume().await;
     crate::notify::ready(&format!("serving on {}", bound.path.display()));
     crate::server::run(daemon, bound, signal).await;
 }

@@ -538,13 +538,16 @@ fn decide(shared: &Shared, c: &proto::Contract, end_raw: &str, dur: &str, size: 
         }
     };
     let start = end - span;
-    // Nothing after the gateway's now exists yet; the bar now is in is still forming and is
-    // answered as it stands (with the wall clock, every stored bar is long past).
+    // With the replay clock, nothing after its now exists yet and the bar it is in is still
+    // forming, answered as it stands. Without it the library is served whole, future included
+    // (tests load years of generated bars).
+    let replaying = st.clock.is_some();
+    let upto = if replaying { end.min(now + 1) } else { end };
     let mut found: Vec<Bar> = match st.library.get(&sym, tf) {
-        Some(s) if !st.faults.no_data.contains(&sym) => s.window(start, end.min(now + 1)).to_vec(),
+        Some(s) if !st.faults.no_data.contains(&sym) => s.window(start, upto).to_vec(),
         _ => Vec::new(),
     };
-    if let Some(last) = found.last_mut() {
+    if replaying && let Some(last) = found.last_mut() {
         *last = crate::stream::forming(last, now - last.ts, bars::span_secs(tf));
     }
     if found.is_empty() {
