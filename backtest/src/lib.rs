@@ -16,6 +16,7 @@ pub mod config;
 pub mod decision;
 pub mod engine;
 pub mod metrics;
+pub mod stepper;
 pub mod trade;
 
 pub use config::{Config, ConfigError};

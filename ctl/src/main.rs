@@ -182,5 +182,6 @@ fn kind_label(k: ErrorKind) -> &'static str {
         ErrorKind::Unavailable => "unavailable",
         ErrorKind::Internal => "internal error",
         ErrorKind::Incompatible => "incompatible versions",
+        ErrorKind::FellBehind => "fell behind",
     }
 }

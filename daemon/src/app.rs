@@ -123,13 +123,27 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
         .counters
         .temporaries_removed
         .store(models.1 as u64, std::sync::atomic::Ordering::Relaxed);
+    let gateway = crate::ib::Gateway::new(config.ib.clone());
+    let live = crate::service::live::LiveService::new(
+        crate::live::LiveManager::new(
+            crate::live::stream::Env {
+                gateway: Arc::clone(&gateway),
+                data: Arc::clone(&data),
+                registry: Arc::clone(&registry),
+                stall_bars: config.live.stall_bars,
+                stall_after: config.test_knobs.live_stall,
+            },
+            config.live.follow_buffer,
+            &config.state_dir,
+        ),
+        Arc::clone(&models.0),
+        Arc::clone(&data),
+        config.training.torch_threads,
+    );
     let daemon = Arc::new(Daemon {
         system: SystemService::new(Arc::clone(&config), bound.activated),
-        ib: IbService::new(
-            crate::ib::Gateway::new(config.ib.clone()),
-            Arc::clone(&data),
-            Arc::clone(&registry),
-        ),
+        ib: IbService::new(gateway, Arc::clone(&data), Arc::clone(&registry)),
+        live,
         strategy: StrategyService::new(Arc::clone(&data)),
         backtest: backtest_service(&config, &data, &models.0, &registry),
         training,
@@ -249,6 +263,9 @@ pub async fn serve(p: Prepared) {
             }
         });
     }
+    // The saved subscriptions are back before the first request is answered (a client asking at
+    // once sees them); their streams start in the background and connect to IB.
+    daemon.live.resume().await;
     crate::notify::ready(&format!("serving on {}", bound.path.display()));
     crate::server::run(daemon, bound, signal).await;
 }

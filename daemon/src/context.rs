@@ -5,6 +5,7 @@ use crate::service::Service;
 use crate::service::backtest::BacktestService;
 use crate::service::data::DataService;
 use crate::service::ib::IbService;
+use crate::service::live::LiveService;
 use crate::service::operations::OperationsService;
 use crate::service::strategy::StrategyService;
 use crate::service::system::SystemService;
@@ -28,11 +29,12 @@ pub struct Daemon {
     pub backtest: BacktestService,
     /// Request counts, errors and latency for Prometheus, recorded by `cmd::dispatch`.
     pub requests: crate::telemetry::requests::RequestTelemetry,
+    pub live: LiveService,
 }
 
 impl Daemon {
     /// Every service, in the order `health`, `status` and `stats` list them.
-    pub fn services(&self) -> [&dyn Service; 7] {
+    pub fn services(&self) -> [&dyn Service; 8] {
         [
             &self.system,
             &self.operations,
@@ -41,6 +43,7 @@ impl Daemon {
             &self.strategy,
             &self.training,
             &self.backtest,
+            &self.live,
         ]
     }
 

@@ -49,6 +49,7 @@ pub mod handler;
 pub mod host;
 pub mod ib;
 pub mod listener;
+pub mod live;
 pub mod notify;
 pub mod ops;
 pub mod peer;

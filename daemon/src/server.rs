@@ -60,6 +60,7 @@ pub async fn run(ctx: Arc<Daemon>, bound: Bound, mut shutdown: Signal) {
     drop(bound);
 
     let grace = ctx.config.shutdown_grace;
+    ctx.live.shutdown();
     ctx.operations.registry().shutdown(grace).await;
     tracker.close();
     if tokio::time::timeout(grace, tracker.wait()).await.is_err() {

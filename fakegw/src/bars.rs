@@ -230,6 +230,21 @@ pub fn bar_size_for_tf(tf: &str) -> Option<&'static str> {
     })
 }
 
+/// The length of one bar of the timeframe, in seconds (a week: 7 days).
+pub fn span_secs(tf: &str) -> i64 {
+    match tf {
+        "1m" => 60,
+        "5m" => 300,
+        "15m" => 900,
+        "30m" => 1800,
+        "1h" => 3600,
+        "4h" => 14_400,
+        "1d" => 86_400,
+        "1w" => 7 * 86_400,
+        _ => 0,
+    }
+}
+
 /// Days and longer are dated `YYYYMMDD`; intraday bars carry epoch seconds (format_date = 2).
 pub fn is_daily(tf: &str) -> bool {
     matches!(tf, "1d" | "1w")

@@ -13,6 +13,7 @@
 pub mod bars;
 pub mod proto;
 pub mod server;
+pub mod stream;
 pub mod wire;
 
 use bars::Library;
@@ -21,6 +22,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
+
+pub use stream::{Clock, ClosedBar};
 
 /// The highest server version the fake claims by default: the top of ibapi 5.5's range.
 pub const DEFAULT_SERVER_VERSION: i32 = 226;
@@ -103,6 +106,29 @@ pub(crate) struct State {
     /// Historical requests answered since `drop_after_requests` was set.
     pub answered_since_fault: u32,
     pub server_version: i32,
+    /// The replay clock: while set, "now" for every answer is this virtual time, and
+    /// keep-up-to-date subscriptions stream the library's bars as it passes them.
+    pub clock: Option<Clock>,
+    /// How often a streaming subscription sends an update of its forming bar (real time).
+    pub stream_tick: Duration,
+    /// While set, streaming subscriptions send nothing (a stalled feed); the clock runs on.
+    pub streams_paused: bool,
+    /// Streaming subscriptions cancelled by the client: (connection, request id).
+    pub cancelled_streams: BTreeSet<(u64, i32)>,
+    /// Streaming subscriptions running: (connection, request id).
+    pub active_streams: BTreeSet<(u64, i32)>,
+    /// Every bar a subscription closed (sent an update with a newer time after it), in order.
+    pub closed: Vec<ClosedBar>,
+}
+
+impl State {
+    /// Seconds since the epoch: the replay clock's when set, else the wall clock.
+    pub fn now(&self) -> i64 {
+        match &self.clock {
+            Some(c) => c.now(),
+            None => server::now_secs(),
+        }
+    }
 }
 
 pub(crate) struct Shared {
@@ -141,6 +167,7 @@ impl FakeGateway {
             state: Mutex::new(State {
                 library,
                 server_version: DEFAULT_SERVER_VERSION,
+                stream_tick: Duration::from_millis(20),
                 ..State::default()
             }),
             kill_connections,
@@ -201,6 +228,46 @@ impl FakeGateway {
 
     pub fn bars_sent(&self) -> u64 {
         self.shared.lock().bars_sent
+    }
+
+    /// Starts (or moves) the replay clock: virtual time `at` (Unix seconds) now, running `speed`
+    /// times faster than real time. Streaming subscriptions then play the library's bars as the
+    /// clock passes them, and every answer treats the clock's time as now.
+    pub fn replay(&self, at: i64, speed: f64) {
+        self.shared.lock().clock = Some(Clock::new(at as f64, speed));
+    }
+
+    /// Changes the replay clock's speed from its current time on (0 stops the clock).
+    pub fn set_speed(&self, speed: f64) {
+        let mut st = self.shared.lock();
+        if let Some(c) = st.clock.as_mut() {
+            *c = Clock::new(c.now_f64(), speed);
+        }
+    }
+
+    /// The gateway's current time (Unix seconds): the replay clock's when set.
+    pub fn now(&self) -> i64 {
+        self.shared.lock().now()
+    }
+
+    /// Real time between two updates of a streaming subscription.
+    pub fn set_stream_tick(&self, tick: Duration) {
+        self.shared.lock().stream_tick = tick;
+    }
+
+    /// Stalls (true) or resumes (false) every streaming subscription; the clock runs on.
+    pub fn pause_streams(&self, paused: bool) {
+        self.shared.lock().streams_paused = paused;
+    }
+
+    /// The bars subscriptions closed so far, in order, with when the closing update was sent.
+    pub fn closed(&self) -> Vec<ClosedBar> {
+        self.shared.lock().closed.clone()
+    }
+
+    /// Streaming subscriptions running now (not cancelled, connection open).
+    pub fn streaming(&self) -> usize {
+        self.shared.lock().active_streams.len()
     }
 
     /// Closes every open connection, as a gateway restart or a network cut would; keeps listening.

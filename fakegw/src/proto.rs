@@ -26,6 +26,8 @@ pub mod id {
     pub const OUT_CONTRACT_DATA_END: i32 = 52;
     pub const OUT_HEAD_TIMESTAMP: i32 = 88;
     pub const OUT_HISTORICAL_DATA_END: i32 = 108;
+    /// An update of the forming bar of a keep-up-to-date request.
+    pub const OUT_HISTORICAL_DATA_UPDATE: i32 = 90;
 
     /// Added to a message id to say "the payload is protobuf".
     pub const PROTOBUF_OFFSET: i32 = 200;
@@ -164,6 +166,15 @@ pub struct HistoricalDataEnd {
     pub start_date_str: Option<String>,
     #[prost(string, optional, tag = "3")]
     pub end_date_str: Option<String>,
+}
+
+/// One update of a keep-up-to-date request: the current bar as it stands.
+#[derive(Clone, PartialEq, Message)]
+pub struct HistoricalDataUpdate {
+    #[prost(int32, optional, tag = "1")]
+    pub req_id: Option<i32>,
+    #[prost(message, optional, tag = "2")]
+    pub historical_data_bar: Option<HistoricalDataBar>,
 }
 
 /// Cancel messages carry only the request id.

@@ -3,6 +3,7 @@
 
 use crate::bars::{self, Bar};
 use crate::proto::{self, id};
+use crate::stream;
 use crate::wire;
 use crate::{Kind, Logged, Shared};
 use ktrdr_market::time::civil_from_days;
@@ -43,12 +44,12 @@ pub(crate) async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<S
     conns.shutdown().await;
 }
 
-enum Out {
+pub(crate) enum Out {
     Frame(Vec<u8>),
     Close,
 }
 
-fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -124,10 +125,11 @@ async fn connection(stream: TcpStream, conn: u64, shared: Arc<Shared>) {
                             ..entry(conn, Kind::CurrentTime, 0, None)
                         },
                     );
+                    let now = shared.lock().now();
                     let _ = tx.send(Out::Frame(wire::message(
                         id::OUT_CURRENT_TIME,
                         &proto::CurrentTime {
-                            current_time: Some(now_secs()),
+                            current_time: Some(now),
                         },
                     )));
                 }
@@ -146,6 +148,7 @@ async fn connection(stream: TcpStream, conn: u64, shared: Arc<Shared>) {
                 id::IN_CANCEL_HISTORICAL_DATA => {
                     let req = proto::ById::decode(payload).ok()?;
                     let rid = req.req_id.unwrap_or(0);
+                    shared.lock().cancelled_streams.insert((conn, rid));
                     log(
                         &shared,
                         Logged {
@@ -411,7 +414,8 @@ async fn head_timestamp(
 }
 
 enum Answer {
-    Bars(Vec<Bar>, i64, i64, bool),
+    /// Bars, the window's start and end, and the timeframe.
+    Bars(Vec<Bar>, i64, i64, &'static str),
     Error(i32, String),
     Drop,
 }
@@ -438,6 +442,7 @@ async fn historical(
             ..entry(conn, Kind::Historical, rid, Some(&c))
         },
     );
+    let streaming = req.keep_up_to_date == Some(true);
     let answer = decide(&shared, &c, &end_raw, &dur_raw, &size_raw);
     if !matches!(answer, Answer::Drop) {
         delay(&shared).await;
@@ -451,27 +456,20 @@ async fn historical(
             set_outcome(&shared, at, format!("error {code}"));
             let _ = tx.send(Out::Frame(error(rid, code, &text)));
         }
-        Answer::Bars(bars, start, end, daily) => {
-            set_outcome(&shared, at, format!("bars {}", bars.len()));
+        Answer::Bars(bars, start, end, tf) => {
+            let daily = bars::is_daily(tf);
+            set_outcome(
+                &shared,
+                at,
+                if streaming {
+                    stream::STREAMING.into()
+                } else {
+                    format!("bars {}", bars.len())
+                },
+            );
             let msg = proto::HistoricalData {
                 req_id: Some(rid),
-                bars: bars
-                    .iter()
-                    .map(|b| proto::HistoricalDataBar {
-                        date: Some(if daily {
-                            bars::format_date(b.ts)
-                        } else {
-                            b.ts.to_string()
-                        }),
-                        open: Some(b.open),
-                        high: Some(b.high),
-                        low: Some(b.low),
-                        close: Some(b.close),
-                        volume: Some(format!("{}", b.volume)),
-                        wap: Some(format!("{}", (b.high + b.low + b.close) / 3.0)),
-                        bar_count: Some(1),
-                    })
-                    .collect(),
+                bars: bars.iter().map(|b| stream::wire_bar(b, daily)).collect(),
             };
             let _ = tx.send(Out::Frame(wire::message(id::OUT_HISTORICAL_DATA, &msg)));
             let _ = tx.send(Out::Frame(wire::message(
@@ -482,6 +480,18 @@ async fn historical(
                     end_date_str: Some(bars::format_utc(end)),
                 },
             )));
+            if streaming {
+                let req = stream::Request {
+                    conn,
+                    rid,
+                    symbol: store_symbol(&c),
+                    tf,
+                    bar_size: size_raw,
+                    span: bars::span_secs(tf),
+                    last: bars.last().map(|b| b.ts),
+                };
+                stream::play(req, shared, tx).await;
+            }
         }
     }
 }
@@ -513,8 +523,9 @@ fn decide(shared: &Shared, c: &proto::Contract, end_raw: &str, dur: &str, size: 
             ),
         );
     };
+    let now = st.now();
     let end = if end_raw.trim().is_empty() {
-        now_secs()
+        now
     } else {
         match bars::parse_ib_datetime(end_raw) {
             Some(t) => t,
@@ -527,10 +538,18 @@ fn decide(shared: &Shared, c: &proto::Contract, end_raw: &str, dur: &str, size: 
         }
     };
     let start = end - span;
-    let found: Vec<Bar> = match st.library.get(&sym, tf) {
-        Some(s) if !st.faults.no_data.contains(&sym) => s.window(start, end).to_vec(),
+    // With the replay clock, nothing after its now exists yet and the bar it is in is still
+    // forming, answered as it stands. Without it the library is served whole, future included
+    // (tests load years of generated bars).
+    let replaying = st.clock.is_some();
+    let upto = if replaying { end.min(now + 1) } else { end };
+    let mut found: Vec<Bar> = match st.library.get(&sym, tf) {
+        Some(s) if !st.faults.no_data.contains(&sym) => s.window(start, upto).to_vec(),
         _ => Vec::new(),
     };
+    if replaying && let Some(last) = found.last_mut() {
+        *last = crate::stream::forming(last, now - last.ts, bars::span_secs(tf));
+    }
     if found.is_empty() {
         return Answer::Error(162, format!("{NO_DATA_TEXT}: {sym} {size}"));
     }
@@ -541,5 +560,5 @@ fn decide(shared: &Shared, c: &proto::Contract, end_raw: &str, dur: &str, size: 
         return Answer::Drop;
     }
     st.bars_sent += found.len() as u64;
-    Answer::Bars(found, start, end, bars::is_daily(tf))
+    Answer::Bars(found, start, end, tf)
 }

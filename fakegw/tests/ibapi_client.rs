@@ -206,3 +206,99 @@ async fn restart_on_the_same_port() {
     let gw = FakeGateway::start_on(port, lib).await.unwrap();
     connect(&gw, 3).await.unwrap();
 }
+
+/// A keep-up-to-date request through the real client: the initial bars end with the forming bar,
+/// then updates revise it and move on to newer bars as the replay clock passes them, each passed
+/// bar's last update being the library's bar.
+#[tokio::test]
+async fn keep_up_to_date_streams_revisions_then_closes_bars() {
+    use ibapi::market_data::historical::HistoricalBarUpdate;
+    use ibapi::prelude::StreamExt;
+    use ktrdr_fakegw::bars::{Bar, Series};
+    let t0 = 1_704_067_200i64;
+    let lib = {
+        let mut l = Library::default();
+        l.insert(
+            "LIVE",
+            "1m",
+            Series::new(
+                (0..600)
+                    .map(|i| Bar {
+                        ts: t0 + i * 60,
+                        open: 100.0 + i as f64,
+                        high: 101.0 + i as f64,
+                        low: 99.0 + i as f64,
+                        close: 100.5 + i as f64,
+                        volume: 10.0,
+                    })
+                    .collect(),
+            ),
+        );
+        l
+    };
+    let gw = FakeGateway::start(lib).await.unwrap();
+    gw.replay(t0 + 30 * 60 + 30, 600.0);
+    let client = connect(&gw, 9).await.unwrap();
+    let mut sub = client
+        .historical_data(&Contract::stock("LIVE").build(), BarSize::Min)
+        .duration(IbDuration::seconds(600))
+        .stream()
+        .await
+        .unwrap();
+    let mut first = None;
+    let mut updates: Vec<(i64, f64)> = Vec::new();
+    while updates.len() < 40 {
+        let item = tokio::time::timeout(Duration::from_secs(10), sub.next())
+            .await
+            .expect("updates keep coming")
+            .expect("stream open")
+            .expect("no error");
+        match item.into_data() {
+            Some(HistoricalBarUpdate::Historical(d)) => {
+                let last = d.bars.last().unwrap();
+                first = Some(match last.date {
+                    BarTimestamp::DateTime(t) => t.unix_timestamp(),
+                    BarTimestamp::Date(_) => panic!("intraday"),
+                });
+                // Ten minutes up to the forming bar, which is partial.
+                assert_eq!(d.bars.len(), 10);
+                assert_ne!(last.close, 100.5 + 30.0);
+            }
+            Some(HistoricalBarUpdate::Update(b)) => {
+                let ts = match b.date {
+                    BarTimestamp::DateTime(t) => t.unix_timestamp(),
+                    BarTimestamp::Date(_) => panic!("intraday"),
+                };
+                updates.push((ts, b.close));
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(first, Some(t0 + 30 * 60));
+    // Times never go back; whenever a newer time appears, the update before it was final.
+    for w in updates.windows(2) {
+        assert!(w[1].0 >= w[0].0);
+        if w[1].0 > w[0].0 {
+            let i = (w[0].0 - t0) / 60;
+            assert_eq!(w[0].1, 100.5 + i as f64, "closed bar {i} final");
+        }
+    }
+    assert!(
+        updates.last().unwrap().0 > t0 + 31 * 60,
+        "the clock moved on"
+    );
+    assert!(
+        updates.windows(2).any(|w| w[0].0 == w[1].0),
+        "the forming bar is repeated"
+    );
+    assert_eq!(gw.streaming(), 1);
+    drop(sub);
+    let gone = async {
+        while gw.streaming() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), gone)
+        .await
+        .expect("dropping the subscription cancels it at the gateway");
+}

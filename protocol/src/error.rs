@@ -22,10 +22,13 @@ pub enum ErrorKind {
     Internal,
     /// Client and daemon speak different protocol versions.
     Incompatible,
+    /// A follower of a live series read too slowly: its bounded buffer overflowed and it was
+    /// dropped (resume with `--since`).
+    FellBehind,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::Connection,
         ErrorKind::Timeout,
         ErrorKind::Configuration,
@@ -36,6 +39,7 @@ impl ErrorKind {
         ErrorKind::Unavailable,
         ErrorKind::Internal,
         ErrorKind::Incompatible,
+        ErrorKind::FellBehind,
     ];
 
     /// Exit codes are part of the CLI's contract with shell scripts: never renumber them.
@@ -52,6 +56,8 @@ impl ErrorKind {
             ErrorKind::Configuration => 9,
             ErrorKind::Internal => 10,
             ErrorKind::Incompatible => 11,
+            // 12 is EXIT_CHECK_FAILED.
+            ErrorKind::FellBehind => 13,
         }
     }
 
@@ -67,6 +73,7 @@ impl ErrorKind {
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
             ErrorKind::Incompatible => "incompatible",
+            ErrorKind::FellBehind => "fell_behind",
         }
     }
 }
@@ -223,6 +230,7 @@ mod tests {
             (ErrorKind::Unavailable, "unavailable", 8),
             (ErrorKind::Internal, "internal", 10),
             (ErrorKind::Incompatible, "incompatible", 11),
+            (ErrorKind::FellBehind, "fell_behind", 13),
         ];
         assert_eq!(expected.len(), ErrorKind::ALL.len());
         for (kind, name, code) in expected {

@@ -27,6 +27,7 @@ pub mod connection;
 pub mod error;
 pub mod frame;
 pub mod handshake;
+pub mod live;
 pub mod message;
 pub mod model;
 pub mod operation;

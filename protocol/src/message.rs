@@ -5,6 +5,7 @@
 
 use crate::backtest::*;
 use crate::error::WireError;
+use crate::live::*;
 use crate::model::*;
 use crate::request::*;
 use crate::strategy::*;
@@ -61,6 +62,13 @@ pub enum Request {
     BacktestShow(BacktestShow),
     /// Every metric in the Prometheus text exposition format (`stats --format prometheus`).
     Metrics,
+    DataSubscribe(Subscribe),
+    DataUnsubscribe(Subscribe),
+    DataSubscriptions,
+    /// Streams [`Response::Bars`] (one chunk per stored batch) until the client leaves.
+    DataFollow(Follow),
+    /// Streams [`Response::Signal`] until the client leaves.
+    PredictFollow(PredictFollow),
 }
 
 impl Request {
@@ -109,6 +117,11 @@ impl Request {
             | Request::ModelExport(_)
             | Request::Predict(_) => "training",
             Request::Backtest(_) | Request::BacktestShow(_) => "backtest",
+            Request::DataSubscribe(_)
+            | Request::DataUnsubscribe(_)
+            | Request::DataSubscriptions
+            | Request::DataFollow(_)
+            | Request::PredictFollow(_) => "live",
         }
     }
 }
@@ -150,6 +163,8 @@ pub enum Reply {
     Backtest(Box<BacktestReport>),
     ModelBundle(Box<ModelBundle>),
     Metrics(MetricsText),
+    Subscription(SubscriptionInfo),
+    Subscriptions(SubscriptionList),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -160,6 +175,8 @@ pub enum Response {
     Bars(BarChunk),
     /// Non-terminal: the next rows of a backtest's equity curve.
     Equity(EquityChunk),
+    /// Non-terminal: a model's signal at a newly closed bar (`predict --follow`).
+    Signal(SignalLine),
     /// Terminal: success.
     Reply(Reply),
     /// Terminal: a typed failure.
@@ -170,7 +187,7 @@ impl Response {
     pub fn is_terminal(&self) -> bool {
         !matches!(
             self,
-            Response::Update(_) | Response::Bars(_) | Response::Equity(_)
+            Response::Update(_) | Response::Bars(_) | Response::Equity(_) | Response::Signal(_)
         )
     }
 }
@@ -394,6 +411,38 @@ mod tests {
                 }),
                 "backtest",
             ),
+            (
+                Request::DataSubscribe(Subscribe {
+                    symbol: "EURUSD".into(),
+                    timeframe: "1m".into(),
+                }),
+                "live",
+            ),
+            (
+                Request::DataUnsubscribe(Subscribe {
+                    symbol: "EURUSD".into(),
+                    timeframe: "1m".into(),
+                }),
+                "live",
+            ),
+            (Request::DataSubscriptions, "live"),
+            (
+                Request::DataFollow(Follow {
+                    symbol: "EURUSD".into(),
+                    timeframe: "1m".into(),
+                    since: Some("2024-01-02".into()),
+                }),
+                "live",
+            ),
+            (
+                Request::PredictFollow(PredictFollow {
+                    model: "s".into(),
+                    symbol: "EURUSD".into(),
+                    timeframe: "1m".into(),
+                    since: None,
+                }),
+                "live",
+            ),
         ]
     }
 
@@ -436,7 +485,12 @@ mod tests {
             | Request::Predict(_)
             | Request::Backtest(_)
             | Request::BacktestShow(_)
-            | Request::Metrics => 37,
+            | Request::Metrics
+            | Request::DataSubscribe(_)
+            | Request::DataUnsubscribe(_)
+            | Request::DataSubscriptions
+            | Request::DataFollow(_)
+            | Request::PredictFollow(_) => 42,
         }
     }
 

@@ -199,7 +199,7 @@ async fn show(c: &mut Client, json: bool, a: ShowArgs) -> Result<(), Failure> {
                 return Err(WireError::internal("unexpected reply to backtest show").into());
             }
             Response::Error(e) => return Err(e.into()),
-            Response::Update(_) | Response::Bars(_) => {}
+            Response::Update(_) | Response::Bars(_) | Response::Signal(_) => {}
         }
     };
     let _ = out.flush();

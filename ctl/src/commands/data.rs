@@ -101,6 +101,24 @@ pub enum DataCommand {
         #[command(flatten)]
         follow: crate::commands::ops::FollowArgs,
     },
+    /// Keep a series current from IB: the daemon fills the gap since its last stored bar, then
+    /// stores each bar as it closes (never a forming bar). Saved: it resumes when ktrdrd restarts.
+    Subscribe { symbol: String, timeframe: String },
+    /// Stop keeping a series current (its stored bars stay).
+    Unsubscribe { symbol: String, timeframe: String },
+    /// The subscriptions: state, last bar and its age, bars stored, followers, last error.
+    Subscriptions,
+    /// Print the bars of a subscribed series as they are stored (first those since --since),
+    /// until interrupted. Exit code 13 when this follower read too slowly and was dropped.
+    Follow {
+        symbol: String,
+        timeframe: String,
+        /// First print the stored bars from this time on (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
+        format: ShowFormat,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -171,6 +189,26 @@ pub async fn run(c: &mut Client, json: bool, cmd: DataCommand) -> Result<(), Fai
             crate::commands::ib::load(c, json, symbol, timeframe, mode, window, follow.detach).await
         }
         DataCommand::List => list(c, json).await,
+        DataCommand::Subscribe { symbol, timeframe } => {
+            crate::commands::live::subscribe(c, json, symbol, timeframe, true).await
+        }
+        DataCommand::Unsubscribe { symbol, timeframe } => {
+            crate::commands::live::subscribe(c, json, symbol, timeframe, false).await
+        }
+        DataCommand::Subscriptions => crate::commands::live::subscriptions(c, json).await,
+        DataCommand::Follow {
+            symbol,
+            timeframe,
+            since,
+            format: f,
+        } => {
+            let req = ktrdr_protocol::request::Follow {
+                symbol,
+                timeframe,
+                since,
+            };
+            crate::commands::live::follow(c, req, format(json, f)).await
+        }
         DataCommand::Show {
             symbol,
             timeframe,
@@ -334,7 +372,8 @@ async fn call(c: &mut Client, req: &Request, patient: bool) -> Result<Reply, Wir
         match c.next(true).await? {
             Response::Reply(r) => return Ok(r),
             Response::Error(e) => return Err(e),
-            Response::Update(_) | Response::Bars(_) | Response::Equity(_) => {}
+            Response::Update(_) | Response::Bars(_) | Response::Equity(_) | Response::Signal(_) => {
+            }
         }
     }
 }
@@ -464,12 +503,12 @@ async fn bars(c: &mut Client, req: &Request, fmt: ShowFormat) -> Result<(), Fail
             }
             Response::Reply(other) => return Err(unexpected(other)),
             Response::Error(e) => return Err(e.into()),
-            Response::Update(_) | Response::Equity(_) => {}
+            Response::Update(_) | Response::Equity(_) | Response::Signal(_) => {}
         }
     }
 }
 
-fn header(out: &mut impl Write, fmt: ShowFormat) -> std::io::Result<()> {
+pub(crate) fn header(out: &mut impl Write, fmt: ShowFormat) -> std::io::Result<()> {
     match fmt {
         ShowFormat::Csv => out.write_all(fast::CSV_HEADER),
         ShowFormat::Table => writeln!(
@@ -482,7 +521,7 @@ fn header(out: &mut impl Write, fmt: ShowFormat) -> std::io::Result<()> {
 }
 
 /// CSV and JSON lines go through the fast writer (`output/bars.rs`); the table stays `format!`.
-fn rows(
+pub(crate) fn rows(
     out: &mut impl Write,
     fmt: ShowFormat,
     ch: &BarChunk,

@@ -6,6 +6,7 @@ pub mod data;
 pub mod ib;
 pub mod install;
 pub mod metrics;
+pub mod live;
 pub mod ops;
 pub mod strategy;
 pub mod system;

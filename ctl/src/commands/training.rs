@@ -64,8 +64,15 @@ pub struct PredictArgs {
     pub symbol: String,
     pub timeframe: String,
     /// Use the last bar at or before this time (UTC; default: the newest bar).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "follow")]
     pub at: Option<String>,
+    /// One signal line per closed bar of the subscribed series, as it is stored, until
+    /// interrupted (`data subscribe` first). ACTION is what a backtest decides at that bar.
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow: first the signals of the stored bars from this time on.
+    #[arg(long, requires = "follow")]
+    pub since: Option<String>,
 }
 
 pub async fn train(c: &mut Client, json: bool, a: TrainArgs) -> Result<(), Failure> {
@@ -259,6 +266,15 @@ fn show(d: &ModelDetail, json: bool) -> Result<(), WireError> {
 }
 
 pub async fn predict(c: &mut Client, json: bool, a: PredictArgs) -> Result<(), Failure> {
+    if a.follow {
+        let req = ktrdr_protocol::request::PredictFollow {
+            model: a.model,
+            symbol: a.symbol,
+            timeframe: a.timeframe,
+            since: a.since,
+        };
+        return crate::commands::live::predict_follow(c, json, req).await;
+    }
     let req = Request::Predict(Predict {
         model: a.model,
         symbol: a.symbol,

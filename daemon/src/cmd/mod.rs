@@ -6,6 +6,7 @@ mod config;
 mod data;
 mod health;
 mod ib;
+mod live;
 mod ops;
 mod ping;
 mod stats;
@@ -79,6 +80,11 @@ async fn answer(ctx: &Arc<Daemon>, req: Request, conn: &mut Conn) -> Result<(), 
         Request::Backtest(r) => backtest::backtest(ctx, r, conn).await?,
         Request::BacktestShow(r) => backtest::show(ctx, r, conn).await?,
         Request::Metrics => Ok(stats::metrics(ctx)),
+        Request::DataSubscribe(r) => live::subscribe(ctx, r).await,
+        Request::DataUnsubscribe(r) => live::unsubscribe(ctx, r).await,
+        Request::DataSubscriptions => Ok(live::subscriptions(ctx)),
+        Request::DataFollow(r) => live::follow(ctx, r, conn).await?,
+        Request::PredictFollow(r) => live::predict_follow(ctx, r, conn).await?,
     };
     let error = result.as_ref().err().map(|e| e.kind);
     timing.finish(error);

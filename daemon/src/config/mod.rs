@@ -105,6 +105,13 @@ pub struct BacktestConfig {
     pub mode: ServiceMode,
 }
 
+/// Live subscriptions and their followers (`crate::live`).
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    pub follow_buffer: usize,
+    pub stall_bars: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub config_file: Option<PathBuf>,
@@ -125,6 +132,7 @@ pub struct Config {
     pub ib: IbConfig,
     pub training: TrainingConfig,
     pub backtest: BacktestConfig,
+    pub live: LiveConfig,
     /// Empty in release builds.
     pub test_knobs: testing::TestKnobs,
     /// Every setting with its value and source, for `ktrdrctl config`, in declaration order.
@@ -231,6 +239,10 @@ impl Config {
         let backtest = BacktestConfig {
             mode: l.service_mode(&s::BACKTEST_USE_HOST_SERVICE, &s::BACKTEST_HOST_SERVICE_URL)?,
         };
+        let live = LiveConfig {
+            follow_buffer: l.get(&s::LIVE_FOLLOW_BUFFER)?,
+            stall_bars: l.get(&s::LIVE_STALL_BARS)?,
+        };
         let test_knobs = testing::TestKnobs::load(&env)?;
         let (settings, env_read) = (l.settings, l.env_read);
         Ok(Config {
@@ -250,6 +262,7 @@ impl Config {
             ib,
             training,
             backtest,
+            live,
             test_knobs,
             settings,
             env_read,

@@ -20,16 +20,18 @@ pub enum Section {
     Ib,
     Training,
     Backtest,
+    Live,
 }
 
 impl Section {
-    pub const EVERY: [Section; 6] = [
+    pub const EVERY: [Section; 7] = [
         Section::System,
         Section::Operations,
         Section::Data,
         Section::Ib,
         Section::Training,
         Section::Backtest,
+        Section::Live,
     ];
 
     /// The service's name, as `ktrdrctl status` prints it.
@@ -41,6 +43,7 @@ impl Section {
             Section::Ib => "ib",
             Section::Training => "training",
             Section::Backtest => "backtest",
+            Section::Live => "live",
         }
     }
 
@@ -426,6 +429,19 @@ settings! {
     BACKTEST_HOST_SERVICE_URL: String = host_service_url(
         "backtest.host_service_url", "BACKTEST_HOST_SERVICE_URL", Section::Backtest,
     );
+
+    LIVE_FOLLOW_BUFFER: usize = Decl::new(
+        "live.follow_buffer", "KTRDR_LIVE_FOLLOW_BUFFER", Section::Live, |_| 256,
+        "stored batches of closed bars a follower may be behind (data follow, predict --follow); one further and it is dropped with a fell_behind error (resume with --since)",
+    )
+    .unit("batches")
+    .check(at_least_one);
+    LIVE_STALL_BARS: usize = Decl::new(
+        "live.stall_bars", "KTRDR_LIVE_STALL_BARS", Section::Live, |_| 2,
+        "a subscription with no closed bar for this many timeframes while its calendar says the market is open is reported stalled and requested again",
+    )
+    .unit("bars")
+    .check(at_least_one);
 }
 
 /// Variables ktrdrd reads that are not settings: where the defaults live, and what service
@@ -555,7 +571,15 @@ mod tests {
         assert_eq!(n, ALL.len());
         assert_eq!(
             Section::EVERY.map(|s| s.name()),
-            ["system", "operations", "data", "ib", "training", "backtest"]
+            [
+                "system",
+                "operations",
+                "data",
+                "ib",
+                "training",
+                "backtest",
+                "live"
+            ]
         );
     }
 }

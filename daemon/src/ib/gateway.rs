@@ -283,7 +283,7 @@ impl Gateway {
         Err(failure)
     }
 
-    fn classify(&self, what: &str, e: ibapi::Error) -> Failure {
+    pub(crate) fn classify(&self, what: &str, e: ibapi::Error) -> Failure {
         use ibapi::Error as E;
         match e {
             E::Notice(n) if n.code == 162 && n.message.to_ascii_lowercase().contains("pacing") => {

@@ -12,5 +12,6 @@ pub mod gateway;
 pub mod host;
 pub mod load;
 pub mod pacing;
+pub mod stream;
 
 pub use gateway::Gateway;

@@ -8,6 +8,7 @@
 pub mod backtest;
 pub mod data;
 pub mod ib;
+pub mod live;
 pub mod metrics;
 pub mod operations;
 pub mod strategy;

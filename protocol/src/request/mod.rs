@@ -6,6 +6,7 @@
 mod backtest;
 mod data;
 mod ib;
+mod live;
 mod ops;
 mod strategy;
 mod system;
@@ -14,6 +15,7 @@ mod training;
 pub use backtest::*;
 pub use data::*;
 pub use ib::*;
+pub use live::*;
 pub use ops::*;
 pub use strategy::*;
 pub use system::*;
