@@ -3,6 +3,8 @@
 #   systemd          systemd-analyze (unit verification) and systemd-socket-activate
 #   libplist-utils   plistutil (checks the launchd plist with Apple's parser's cousin, libplist)
 #   python3          plistlib, to read the plist's keys
+#   chromium         headless browser that opens the charts' HTML (tests/tests/chart.rs)
+#   node, npm        fetch lightweight-charts (scripts/fetch-charts-js.sh) and drive Chromium (puppeteer-core)
 # Idempotent: installs nothing, and runs no `apt-get update`, when everything is already there.
 # Runs as root (CI) or through sudo when available. No systemd manager is needed or started.
 set -euo pipefail
@@ -13,6 +15,9 @@ declare -A NEEDED=(
   [systemd-socket-activate]=systemd
   [plistutil]=libplist-utils
   [python3]=python3
+  [chromium]=chromium
+  [node]=nodejs
+  [npm]=npm
 )
 
 missing=()

@@ -14,6 +14,7 @@
 //! - [`operation`]: operation kinds, and each kind's parameters and result as types.
 //! - [`strategy`]: the payloads of the strategy, indicator and fuzzy commands.
 //! - [`backtest`]: the payloads of `backtest` and `backtest show`.
+//! - [`chart`]: the payloads of `chart` and `backtest show --report`.
 //! - [`connection`]: [`Connection`], framing plus encoding over any async byte stream.
 //! - [`stored_model`]: what a stored model's metadata and metrics files hold.
 //! - [`socket_path`]: where the daemon's socket lives, resolved the same way by both binaries.
@@ -22,6 +23,7 @@
 //! about a millisecond.
 
 pub mod backtest;
+pub mod chart;
 pub mod codec;
 pub mod connection;
 pub mod error;
@@ -40,7 +42,7 @@ pub use error::{ErrorKind, ProtocolError, WireError};
 pub use message::{Reply, Request, Response};
 
 /// Bumped on any incompatible change to the handshake, the framing, the encoding or a message.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 
 /// Version of the crate, reported in the handshake for humans.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");

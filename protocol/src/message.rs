@@ -4,6 +4,7 @@
 //! one ([`Response::Reply`] or [`Response::Error`]); then it may send the next request.
 
 use crate::backtest::*;
+use crate::chart::*;
 use crate::error::WireError;
 use crate::model::*;
 use crate::request::*;
@@ -58,6 +59,10 @@ pub enum Request {
     Predict(Predict),
     Backtest(Backtest),
     BacktestShow(BacktestShow),
+    /// Streams [`Response::File`] chunks, then [`Reply::Chart`].
+    Chart(Chart),
+    /// A backtest's HTML report; answered like [`Request::Chart`].
+    BacktestHtml(BacktestHtml),
 }
 
 impl Request {
@@ -99,6 +104,7 @@ impl Request {
             | Request::ModelExport(_)
             | Request::Predict(_) => "training",
             Request::Backtest(_) | Request::BacktestShow(_) => "backtest",
+            Request::Chart(_) | Request::BacktestHtml(_) => "chart",
         }
     }
 }
@@ -139,6 +145,8 @@ pub enum Reply {
     Prediction(PredictionReport),
     Backtest(Box<BacktestReport>),
     ModelBundle(Box<ModelBundle>),
+    /// Ends a stream of [`Response::File`].
+    Chart(ChartSummary),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,6 +157,8 @@ pub enum Response {
     Bars(BarChunk),
     /// Non-terminal: the next rows of a backtest's equity curve.
     Equity(EquityChunk),
+    /// Non-terminal: the next bytes of a drawn chart.
+    File(FileChunk),
     /// Terminal: success.
     Reply(Reply),
     /// Terminal: a typed failure.
@@ -159,7 +169,7 @@ impl Response {
     pub fn is_terminal(&self) -> bool {
         !matches!(
             self,
-            Response::Update(_) | Response::Bars(_) | Response::Equity(_)
+            Response::Update(_) | Response::Bars(_) | Response::Equity(_) | Response::File(_)
         )
     }
 }
@@ -382,6 +392,24 @@ mod tests {
                 }),
                 "backtest",
             ),
+            (
+                Request::Chart(Chart {
+                    symbol: "EURUSD".into(),
+                    timeframe: "1h".into(),
+                    start: Some("2024-01-01".into()),
+                    end: None,
+                    indicators: vec!["sma:period=20".into(), "rsi".into()],
+                    strategy: Some("/strategies/s.yaml".into()),
+                    fuzzy: Some("rsi_14".into()),
+                    backtest: Some(9),
+                    style: CandleStyle::Ohlc,
+                    format: ChartFormat::Html,
+                    width: Some(1600),
+                    height: None,
+                }),
+                "chart",
+            ),
+            (Request::BacktestHtml(BacktestHtml { id: 9 }), "chart"),
         ]
     }
 
@@ -423,7 +451,9 @@ mod tests {
             | Request::ModelExport(_)
             | Request::Predict(_)
             | Request::Backtest(_)
-            | Request::BacktestShow(_) => 36,
+            | Request::BacktestShow(_)
+            | Request::Chart(_)
+            | Request::BacktestHtml(_) => 38,
         }
     }
 
@@ -476,6 +506,9 @@ mod tests {
             Response::Update(record),
             Response::Bars(BarChunk::default()),
             Response::Equity(equity),
+            Response::File(FileChunk {
+                bytes: b"<html>".to_vec(),
+            }),
         ];
         let terminal = [
             Response::Reply(Reply::Stopping),

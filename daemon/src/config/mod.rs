@@ -106,6 +106,12 @@ pub struct BacktestConfig {
 }
 
 #[derive(Debug, Clone)]
+pub struct ChartConfig {
+    /// The lightweight-charts build the interactive charts inline.
+    pub js_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
 pub struct Config {
     pub config_file: Option<PathBuf>,
     pub socket: PathBuf,
@@ -122,6 +128,7 @@ pub struct Config {
     pub ib: IbConfig,
     pub training: TrainingConfig,
     pub backtest: BacktestConfig,
+    pub chart: ChartConfig,
     /// Empty in release builds.
     pub test_knobs: testing::TestKnobs,
     /// Every setting with its value and source, for `ktrdrctl config`, in declaration order.
@@ -179,6 +186,7 @@ impl Config {
             runtime_dir: env("XDG_RUNTIME_DIR"),
             data_home: xdg("XDG_DATA_HOME", ".local/share"),
             state_home: xdg("XDG_STATE_HOME", ".local/state"),
+            cache_home: xdg("XDG_CACHE_HOME", ".cache"),
             cores: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
@@ -219,6 +227,9 @@ impl Config {
         let backtest = BacktestConfig {
             mode: l.service_mode(&s::BACKTEST_USE_HOST_SERVICE, &s::BACKTEST_HOST_SERVICE_URL)?,
         };
+        let chart = ChartConfig {
+            js_dir: l.get(&s::CHART_JS_DIR)?.0,
+        };
         let test_knobs = testing::TestKnobs::load(&env)?;
         let (settings, env_read) = (l.settings, l.env_read);
         Ok(Config {
@@ -236,6 +247,7 @@ impl Config {
             ib,
             training,
             backtest,
+            chart,
             test_knobs,
             settings,
             env_read,

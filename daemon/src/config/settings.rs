@@ -19,16 +19,18 @@ pub enum Section {
     Ib,
     Training,
     Backtest,
+    Chart,
 }
 
 impl Section {
-    pub const EVERY: [Section; 6] = [
+    pub const EVERY: [Section; 7] = [
         Section::System,
         Section::Operations,
         Section::Data,
         Section::Ib,
         Section::Training,
         Section::Backtest,
+        Section::Chart,
     ];
 
     /// The service's name, as `ktrdrctl status` prints it.
@@ -40,6 +42,7 @@ impl Section {
             Section::Ib => "ib",
             Section::Training => "training",
             Section::Backtest => "backtest",
+            Section::Chart => "chart",
         }
     }
 
@@ -100,6 +103,8 @@ pub struct Defaults {
     pub data_home: PathBuf,
     /// `$XDG_STATE_HOME`, else `~/.local/state`.
     pub state_home: PathBuf,
+    /// `$XDG_CACHE_HOME`, else `~/.cache`.
+    pub cache_home: PathBuf,
     pub cores: usize,
 }
 
@@ -397,6 +402,13 @@ settings! {
     BACKTEST_HOST_SERVICE_URL: String = host_service_url(
         "backtest.host_service_url", "BACKTEST_HOST_SERVICE_URL", Section::Backtest,
     );
+
+    CHART_JS_DIR: FsPath = Decl::new(
+        "chart.js_dir", "KTRDR_CHART_JS_DIR", Section::Chart,
+        |d| FsPath(d.cache_home.join("ktrdr").join(crate::chart::LIGHTWEIGHT_CHARTS_DIR)),
+        "where the interactive charts' lightweight-charts build and its LICENSE are (scripts/fetch-charts-js.sh puts them there; HTML charts fail with a hint when they are missing)",
+    )
+    .default_doc("`$XDG_CACHE_HOME/ktrdr/lightweight-charts-5.3.0` (`~/.cache/ktrdr/...`)");
 }
 
 /// Variables ktrdrd reads that are not settings: where the defaults live, and what service
@@ -413,6 +425,7 @@ pub static OTHER_ENV: &[(&str, &str)] = &[
     ),
     ("XDG_DATA_HOME", "default `data_dir`"),
     ("XDG_STATE_HOME", "default `state_dir`"),
+    ("XDG_CACHE_HOME", "default `chart.js_dir`"),
     ("XDG_RUNTIME_DIR", "default `socket`"),
     ("TMPDIR", "default `socket` when `XDG_RUNTIME_DIR` is unset"),
     (
@@ -448,6 +461,7 @@ mod tests {
             runtime_dir: Some(format!("/run/user/{cores}")),
             data_home: PathBuf::from(format!("/d{cores}")),
             state_home: PathBuf::from(format!("/s{cores}")),
+            cache_home: PathBuf::from(format!("/c{cores}")),
             cores,
         }
     }
@@ -526,7 +540,15 @@ mod tests {
         assert_eq!(n, ALL.len());
         assert_eq!(
             Section::EVERY.map(|s| s.name()),
-            ["system", "operations", "data", "ib", "training", "backtest"]
+            [
+                "system",
+                "operations",
+                "data",
+                "ib",
+                "training",
+                "backtest",
+                "chart"
+            ]
         );
     }
 }
