@@ -61,7 +61,10 @@ impl Client {
             match self.next(false).await? {
                 Response::Reply(r) => return Ok(r),
                 Response::Error(e) => return Err(e),
-                Response::Update(_) | Response::Bars(_) | Response::Equity(_) => continue,
+                Response::Update(_)
+                | Response::Bars(_)
+                | Response::Equity(_)
+                | Response::File(_) => continue,
             }
         }
     }

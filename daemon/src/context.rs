@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::service::Service;
 use crate::service::backtest::BacktestService;
+use crate::service::chart::ChartService;
 use crate::service::data::DataService;
 use crate::service::ib::IbService;
 use crate::service::operations::OperationsService;
@@ -26,11 +27,12 @@ pub struct Daemon {
     pub strategy: StrategyService,
     pub training: TrainingService,
     pub backtest: BacktestService,
+    pub chart: ChartService,
 }
 
 impl Daemon {
     /// Every service, in the order `health`, `status` and `stats` list them.
-    pub fn services(&self) -> [&dyn Service; 7] {
+    pub fn services(&self) -> [&dyn Service; 8] {
         [
             &self.system,
             &self.operations,
@@ -39,6 +41,7 @@ impl Daemon {
             &self.strategy,
             &self.training,
             &self.backtest,
+            &self.chart,
         ]
     }
 

@@ -2,6 +2,7 @@
 //! streaming commands also write non-terminal frames to the connection as they go.
 
 mod backtest;
+mod chart;
 mod config;
 mod data;
 mod health;
@@ -70,6 +71,8 @@ pub async fn dispatch(
         Request::Predict(r) => training::predict(ctx, r).await,
         Request::Backtest(r) => backtest::backtest(ctx, r, conn).await?,
         Request::BacktestShow(r) => backtest::show(ctx, r, conn).await?,
+        Request::Chart(r) => chart::chart(ctx, r, conn).await?,
+        Request::BacktestHtml(r) => chart::backtest_html(ctx, r, conn).await?,
     };
     let frame = match result {
         Ok(reply) => Response::Reply(reply),
