@@ -26,7 +26,7 @@ JS_DIR=$(bash scripts/fetch-charts-js.sh)
 
 if [[ ! -x "$OUT/venv/bin/python" ]]; then
   python3 -m venv "$OUT/venv"
-  "$OUT/venv/bin/pip" install -q pandas matplotlib mplfinance
+  "$OUT/venv/bin/pip" install -q pandas matplotlib mplfinance six  # mplfinance imports six without declaring it
 fi
 
 CSV="$OUT/SYN_1m.csv"

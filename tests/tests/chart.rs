@@ -450,3 +450,91 @@ fn chart_errors_are_one_line_with_a_hint() {
     let e = stderr(&o);
     assert!(!o.status.success() && e.contains("rsi (rsi_14)"), "{e}");
 }
+
+/// A long series: the page starts on a coarse level and swaps in every bar when zoomed in.
+#[test]
+fn a_long_series_page_switches_to_finer_levels_when_zoomed_in() {
+    let d = Daemon::start_with(&[("KTRDR_CHART_JS_DIR", &js_dir())]);
+    let n = 100_000usize;
+    let csv = d.dir.path().join("SYN_1m.csv");
+    let mut text = String::from("timestamp,open,high,low,close,volume\n");
+    let start = 1_704_067_200i64; // 2024-01-01T00:00:00Z
+    let mut price = 100.0f64;
+    for i in 0..n {
+        let t = start + 60 * i as i64;
+        let open = price;
+        price *= 1.0 + 0.001 * ((i as f64 * 0.37).sin() + (i as f64 * 0.011).cos() * 0.5);
+        let (hi, lo) = (open.max(price) * 1.0005, open.min(price) * 0.9995);
+        let secs = t % 86_400;
+        let date = ktrdr_market::time::civil_from_days(t.div_euclid(86_400));
+        text.push_str(&format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:00,{open:.4},{hi:.4},{lo:.4},{price:.4},{}\n",
+            date.0,
+            date.1,
+            date.2,
+            secs / 3600,
+            secs % 3600 / 60,
+            100 + i % 50
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    ok(
+        &d,
+        &[
+            "data",
+            "import",
+            csv.to_str().unwrap(),
+            "--symbol",
+            "SYN",
+            "--timeframe",
+            "1m",
+        ],
+    );
+    let html = shots(&d).join("long.html");
+    let v = d.ctl_json(&[
+        "chart",
+        "SYN",
+        "1m",
+        "--indicator",
+        "sma:period=20",
+        "--indicator",
+        "ema:period=50",
+        "--indicator",
+        "rsi",
+        "--output",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(v["bars"].as_u64(), Some(n as u64));
+    let mut b = Browser::launch(1400, 1200);
+    open(&mut b, &html);
+    let levels = b.eval("window.ktrdr.levels.map(l => l.factor)");
+    assert_eq!(
+        levels,
+        serde_json::json!([1, 8, 64]),
+        "every bar, then groups of 8 and 64"
+    );
+    assert_eq!(
+        b.eval("window.ktrdr.current().k"),
+        serde_json::json!(2),
+        "whole view: coarsest"
+    );
+    assert!(canvas_colours(&mut b) > 50);
+    std::fs::write(shots(&d).join("long-html.png"), b.screenshot()).unwrap();
+    // Zoom to 300 bars in the middle: every bar, a slice around the view.
+    b.eval("window.ktrdr.chart.timeScale().setVisibleLogicalRange({from: 700, to: 705})");
+    assert!(
+        b.wait_for("window.ktrdr.current().k === 0", Duration::from_secs(10)),
+        "no switch to every bar: {}",
+        b.eval("JSON.stringify(window.ktrdr.current())")
+    );
+    let cur = b.eval("window.ktrdr.current()");
+    let loaded = cur["b"].as_u64().unwrap() - cur["a"].as_u64().unwrap();
+    assert!(
+        loaded < 20_000,
+        "only a slice of every bar is loaded: {cur}"
+    );
+    b.eval("new Promise(r => setTimeout(() => requestAnimationFrame(r), 300))");
+    assert!(canvas_colours(&mut b) > 50);
+    std::fs::write(shots(&d).join("long-html-zoomed.png"), b.screenshot()).unwrap();
+    assert_eq!(b.errors(), Vec::<String>::new());
+}

@@ -32,6 +32,13 @@ pub struct Inputs<'a> {
     pub height: Option<u32>,
 }
 
+/// A strategy indicator's outputs over the whole series, and where each output was drawn (the
+/// pane's index, or `None` on the price).
+struct Computed {
+    outputs: Vec<Vec<f64>>,
+    placed: Vec<Option<usize>>,
+}
+
 pub fn build(i: Inputs<'_>) -> Result<PriceChart, WireError> {
     let r = i.window.clone();
     if r.is_empty() {
@@ -60,10 +67,10 @@ pub fn build(i: Inputs<'_>) -> Result<PriceChart, WireError> {
 
     let mut overlays = Vec::new();
     let mut panes: Vec<Pane> = Vec::new();
-    // Per strategy indicator: its outputs over the whole series, and where each output was drawn
-    // (the pane index, or None on the price).
-    let mut strategy_outputs: Vec<Option<(Vec<Vec<f64>>, Vec<Option<usize>>)>> =
-        vec![None; i.strategy.as_ref().map_or(0, |s| s.indicators.len())];
+    let mut strategy_outputs: Vec<Option<Computed>> =
+        (0..i.strategy.as_ref().map_or(0, |s| s.indicators.len()))
+            .map(|_| None)
+            .collect();
     for (ind, strategy_index) in &all {
         let outputs = ind.compute(&inp);
         let names = ind.output_names();
@@ -91,7 +98,7 @@ pub fn build(i: Inputs<'_>) -> Result<PriceChart, WireError> {
             });
         }
         if let Some(k) = strategy_index {
-            strategy_outputs[*k] = Some((outputs, placed));
+            strategy_outputs[*k] = Some(Computed { outputs, placed });
         }
     }
 
@@ -120,7 +127,7 @@ pub fn build(i: Inputs<'_>) -> Result<PriceChart, WireError> {
             ))
             .with_hint(format!("its fuzzy variables: {}", known.join(", "))));
         };
-        let (outputs, placed) = strategy_outputs[first.indicator]
+        let Computed { outputs, placed } = strategy_outputs[first.indicator]
             .as_ref()
             .ok_or_else(|| WireError::internal("a strategy indicator was not computed"))?;
         let x = &outputs[first.output];
