@@ -424,7 +424,13 @@ where
     let fmt = move |x: &f64| compact(*x);
     let mut ctx = frame(area, chart, y, last, 3, &fmt)?;
     let candles = bucket::candles(b, &chart.open, &chart.high, &chart.low, &chart.close);
-    let half = b.size as f64 * 0.35;
+    // Single bars get gaps between them; grouped ones fill their columns edge to edge, or the
+    // rounding of sub-pixel widths would draw some one pixel wide and others not at all.
+    let half = if b.size == 1 {
+        0.35
+    } else {
+        b.size as f64 * 0.5
+    };
     ctx.draw_series(sums.iter().zip(&candles).map(|(s, c)| {
         let color = if c.close >= c.open { UP } else { DOWN };
         Rectangle::new(
