@@ -6,6 +6,8 @@
 #   prometheus       a real Prometheus server scraping ktrdrd's /metrics, and promtool
 #                    (tests/tests/metrics.rs)
 #   tmux             drives `ktrdrctl top` as a person would (tests/tests/top.rs)
+#   chromium         headless browser that opens the charts' HTML (tests/tests/chart.rs)
+#   node, npm        npm fetches lightweight-charts from the npm registry (scripts/fetch-charts-js.sh)
 # Idempotent: installs nothing, and runs no `apt-get update`, when everything is already there.
 # Runs as root (CI) or through sudo when available. No systemd manager is needed or started.
 set -euo pipefail
@@ -19,6 +21,9 @@ declare -A NEEDED=(
   [prometheus]=prometheus
   [promtool]=prometheus
   [tmux]=tmux
+  [chromium]=chromium
+  [node]=nodejs
+  [npm]=npm
 )
 
 missing=()

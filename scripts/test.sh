@@ -8,6 +8,9 @@ if [[ -x scripts/system-deps.sh || -f scripts/system-deps.sh ]]; then
   bash scripts/system-deps.sh
 fi
 
+# lightweight-charts for the charts' HTML (pinned, integrity-checked, cached; idempotent).
+bash scripts/fetch-charts-js.sh >/dev/null
+
 # libtorch for tch: PyPI torch in a per-user venv (idempotent; scripts/setup-torch.sh), and the environment torch-sys builds with.
 eval "$(bash scripts/setup-torch.sh)"
 

@@ -48,14 +48,21 @@ pub fn run(prices: Prices<'_>, probs: &[[f32; 3]], cfg: &Config) -> Result<Outco
     let mut actions = [0usize; 3];
     let mut acted = 0usize;
     let mut exposed = 0usize;
-    let mut pending: Option<Action> = None;
+    // The action decided at the previous bar, with its signal's confidence (its probability).
+    let mut pending: Option<(Action, f32)> = None;
     let mut last_acted: Option<usize> = None;
 
     for (t, &row) in probs.iter().enumerate() {
-        if let Some(action) = pending.take() {
+        if let Some((action, confidence)) = pending.take() {
             // Sized on the equity marked at the decision bar's close (t >= 1 here).
             let sizing = equity.last().copied().unwrap_or(cfg.capital);
-            book.execute(action, t, prices.ts[t], prices.open[t], sizing);
+            let fill = Fill {
+                index: t,
+                ms: prices.ts[t],
+                reference: prices.open[t],
+                confidence: Some(confidence),
+            };
+            book.execute(action, fill, sizing);
         }
         let position = book.position();
         if position != Position::Flat {
@@ -67,7 +74,7 @@ pub fn run(prices: Prices<'_>, probs: &[[f32; 3]], cfg: &Config) -> Result<Outco
         actions[action.index()] += 1;
         // A decision on the last bar has no next open to fill at.
         if t + 1 < n && changes_position(action, position, cfg.allow_short) {
-            pending = Some(action);
+            pending = Some((action, row[action.index()]));
             last_acted = Some(t);
             acted += 1;
         }
@@ -75,7 +82,12 @@ pub fn run(prices: Prices<'_>, probs: &[[f32; 3]], cfg: &Config) -> Result<Outco
 
     if book.open.is_some() {
         let last = n - 1;
-        book.close(last, prices.ts[last], prices.close[last]);
+        book.close(Fill {
+            index: last,
+            ms: prices.ts[last],
+            reference: prices.close[last],
+            confidence: None,
+        });
         if let Some(e) = equity.last_mut() {
             *e = book.cash;
         }
@@ -152,6 +164,16 @@ fn validate(prices: Prices<'_>, probs: &[[f32; 3]]) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// Where and why a fill happens: the bar, its reference price, and the confidence of the signal
+/// that asked for it (`None` for the close forced by the end of the data).
+#[derive(Debug, Clone, Copy)]
+struct Fill {
+    index: usize,
+    ms: i64,
+    reference: f64,
+    confidence: Option<f32>,
+}
+
 /// The open position, as it was entered.
 #[derive(Debug, Clone, Copy)]
 struct Open {
@@ -162,6 +184,7 @@ struct Open {
     quantity: f64,
     commission: f64,
     slippage: f64,
+    confidence: Option<f32>,
 }
 
 /// Cash, the open position and the closed trades.
@@ -199,7 +222,7 @@ impl Book<'_> {
     }
 
     /// `action` changes the position (the decision rules said so); fills at `reference`.
-    fn execute(&mut self, action: Action, index: usize, ms: i64, reference: f64, sizing: f64) {
+    fn execute(&mut self, action: Action, fill: Fill, sizing: f64) {
         let target = match (action, self.position()) {
             (Action::Buy, Position::Flat | Position::Short) => Some(Side::Long),
             (Action::Sell, Position::Flat | Position::Long) if self.cfg.allow_short => {
@@ -208,14 +231,20 @@ impl Book<'_> {
             _ => None,
         };
         if self.open.is_some() {
-            self.close(index, ms, reference);
+            self.close(fill);
         }
         if let Some(side) = target {
-            self.enter(side, index, ms, reference, sizing);
+            self.enter(side, fill, sizing);
         }
     }
 
-    fn enter(&mut self, side: Side, index: usize, ms: i64, reference: f64, sizing: f64) {
+    fn enter(&mut self, side: Side, fill: Fill, sizing: f64) {
+        let Fill {
+            index,
+            ms,
+            reference,
+            confidence,
+        } = fill;
         // A bust account (a short can lose more than it had) opens nothing.
         if sizing <= 0.0 {
             return;
@@ -238,10 +267,17 @@ impl Book<'_> {
             quantity,
             commission,
             slippage: quantity * reference * cfg.slippage,
+            confidence,
         });
     }
 
-    fn close(&mut self, index: usize, ms: i64, reference: f64) {
+    fn close(&mut self, fill: Fill) {
+        let Fill {
+            index,
+            ms,
+            reference,
+            confidence,
+        } = fill;
         let Some(o) = self.open.take() else { return };
         let cfg = self.cfg;
         let buying = o.side == Side::Short;
@@ -272,6 +308,8 @@ impl Book<'_> {
             pnl,
             return_pct: pnl / (o.quantity * o.price),
             bars_held: index - o.index,
+            entry_confidence: o.confidence,
+            exit_confidence: confidence,
         });
     }
 }

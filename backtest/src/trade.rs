@@ -29,4 +29,12 @@ pub struct Trade {
     /// `pnl` over the entry notional (`quantity * entry_price`).
     pub return_pct: f64,
     pub bars_held: usize,
+    /// The model's probability of the action that opened the trade (its signal's confidence);
+    /// `None` only in results saved before it was recorded.
+    #[serde(default)]
+    pub entry_confidence: Option<f32>,
+    /// The probability of the action that closed it; `None` when the trade was closed because
+    /// the backtest ended (or in results saved before it was recorded).
+    #[serde(default)]
+    pub exit_confidence: Option<f32>,
 }

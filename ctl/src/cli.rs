@@ -80,6 +80,9 @@ pub enum Command {
     Predict(crate::commands::training::PredictArgs),
     /// Replay a model over stored bars with costs (a `backtest` operation), or `backtest show ID`.
     Backtest(crate::commands::backtest::BacktestCommand),
+    /// Draw a stored series (candles, volume, indicators, fuzzy strips, a backtest's trades) as
+    /// PNG, SVG or one interactive HTML file.
+    Chart(crate::commands::chart::ChartArgs),
     /// Print shell completions on stdout (no daemon needed).
     Completions {
         #[arg(value_enum)]

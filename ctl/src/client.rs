@@ -64,7 +64,7 @@ impl Client {
                 Response::Update(_)
                 | Response::Bars(_)
                 | Response::Equity(_)
-                | Response::Signal(_) => continue,
+                | Response::Signal(_) | Response::File(_) => continue,
             }
         }
     }

@@ -114,6 +114,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Models(cmd) => commands::training::models(&mut c, json, cmd).await?,
         Command::Predict(args) => commands::training::predict(&mut c, json, args).await?,
         Command::Backtest(cmd) => commands::backtest::run(&mut c, json, cmd).await?,
+        Command::Chart(args) => commands::chart::chart(&mut c, json, args).await?,
         Command::Ops(cmd) => match cmd {
             OpsCommand::List { state, kind, limit } => {
                 ops::list(&mut c, json, state.map(|s| s.to_state()), kind, limit).await?

@@ -7,6 +7,7 @@ use crate::data::DataManager;
 use crate::listener::{self, BindError, Bound};
 use crate::ops::Registry;
 use crate::service::backtest::BacktestService;
+use crate::service::chart::ChartService;
 use crate::service::data::DataService;
 use crate::service::ib::IbService;
 use crate::service::operations::OperationsService;
@@ -146,6 +147,12 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
         live,
         strategy: StrategyService::new(Arc::clone(&data)),
         backtest: backtest_service(&config, &data, &models.0, &registry),
+        chart: ChartService::new(
+            Arc::clone(&data),
+            Arc::new(crate::backtest::Results::new(&config.state_dir)),
+            Arc::clone(&registry),
+            config.chart.js_dir.clone(),
+        ),
         training,
         data: DataService::new(Arc::clone(&data), Arc::clone(&registry)),
         operations: OperationsService::new(registry, config.ops_db()),

@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::service::Service;
 use crate::service::backtest::BacktestService;
+use crate::service::chart::ChartService;
 use crate::service::data::DataService;
 use crate::service::ib::IbService;
 use crate::service::live::LiveService;
@@ -30,11 +31,12 @@ pub struct Daemon {
     /// Request counts, errors and latency for Prometheus, recorded by `cmd::dispatch`.
     pub requests: crate::telemetry::requests::RequestTelemetry,
     pub live: LiveService,
+    pub chart: ChartService,
 }
 
 impl Daemon {
     /// Every service, in the order `health`, `status` and `stats` list them.
-    pub fn services(&self) -> [&dyn Service; 8] {
+    pub fn services(&self) -> [&dyn Service; 9] {
         [
             &self.system,
             &self.operations,
@@ -44,6 +46,7 @@ impl Daemon {
             &self.training,
             &self.backtest,
             &self.live,
+            &self.chart,
         ]
     }
 

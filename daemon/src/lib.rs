@@ -41,6 +41,7 @@
 pub mod app;
 pub mod backtest;
 pub mod blocking;
+pub mod chart;
 pub mod cmd;
 pub mod config;
 pub mod context;

@@ -105,7 +105,7 @@ fn report(path: &str, text: &str) -> StrategyReport {
     }
 }
 
-fn read(path: &str) -> Result<String, WireError> {
+pub(crate) fn read(path: &str) -> Result<String, WireError> {
     let p = Path::new(path);
     if !p.is_absolute() {
         return Err(WireError::validation(format!(
@@ -205,7 +205,7 @@ pub fn catalog() -> IndicatorCatalog {
 }
 
 /// `rsi:period=14,source=hl2` -> an indicator, or every problem with it.
-fn parse_spec(spec: &str) -> Result<Indicator, WireError> {
+pub(crate) fn parse_spec(spec: &str) -> Result<Indicator, WireError> {
     let (name, rest) = spec.split_once(':').unwrap_or((spec, ""));
     let mut given = Vec::new();
     for kv in rest.split(',').filter(|s| !s.trim().is_empty()) {

@@ -8,11 +8,17 @@ mod encode;
 mod error;
 mod font;
 mod format;
+mod html;
 mod labels;
+mod price;
 mod validate;
 
 pub use error::PlotError;
 pub use format::Format;
+pub use html::{Extras, Library, Table, render_html};
+pub use price::{
+    BarStyle, Line, Pane, PaneKind, PriceChart, TradeMarker, auto_height, render_price,
+};
 pub use validate::{MAX_SIDE, MIN_SIDE};
 
 use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};

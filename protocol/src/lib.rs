@@ -14,6 +14,7 @@
 //! - [`operation`]: operation kinds, and each kind's parameters and result as types.
 //! - [`strategy`]: the payloads of the strategy, indicator and fuzzy commands.
 //! - [`backtest`]: the payloads of `backtest` and `backtest show`.
+//! - [`chart`]: the payloads of `chart` and `backtest show --report`.
 //! - [`connection`]: [`Connection`], framing plus encoding over any async byte stream.
 //! - [`stored_model`]: what a stored model's metadata and metrics files hold.
 //! - [`socket_path`]: where the daemon's socket lives, resolved the same way by both binaries.
@@ -22,6 +23,7 @@
 //! about a millisecond.
 
 pub mod backtest;
+pub mod chart;
 pub mod codec;
 pub mod connection;
 pub mod error;

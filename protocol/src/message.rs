@@ -4,6 +4,7 @@
 //! one ([`Response::Reply`] or [`Response::Error`]); then it may send the next request.
 
 use crate::backtest::*;
+use crate::chart::*;
 use crate::error::WireError;
 use crate::live::*;
 use crate::model::*;
@@ -69,6 +70,10 @@ pub enum Request {
     DataFollow(Follow),
     /// Streams [`Response::Signal`] until the client leaves.
     PredictFollow(PredictFollow),
+    /// Streams [`Response::File`] chunks, then [`Reply::Chart`].
+    Chart(Chart),
+    /// A backtest's HTML report; answered like [`Request::Chart`].
+    BacktestHtml(BacktestHtml),
 }
 
 impl Request {
@@ -122,6 +127,7 @@ impl Request {
             | Request::DataSubscriptions
             | Request::DataFollow(_)
             | Request::PredictFollow(_) => "live",
+            Request::Chart(_) | Request::BacktestHtml(_) => "chart",
         }
     }
 }
@@ -165,6 +171,8 @@ pub enum Reply {
     Metrics(MetricsText),
     Subscription(SubscriptionInfo),
     Subscriptions(SubscriptionList),
+    /// Ends a stream of [`Response::File`].
+    Chart(ChartSummary),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -177,6 +185,8 @@ pub enum Response {
     Equity(EquityChunk),
     /// Non-terminal: a model's signal at a newly closed bar (`predict --follow`).
     Signal(SignalLine),
+    /// Non-terminal: the next bytes of a drawn chart.
+    File(FileChunk),
     /// Terminal: success.
     Reply(Reply),
     /// Terminal: a typed failure.
@@ -187,7 +197,7 @@ impl Response {
     pub fn is_terminal(&self) -> bool {
         !matches!(
             self,
-            Response::Update(_) | Response::Bars(_) | Response::Equity(_) | Response::Signal(_)
+            Response::Update(_) | Response::Bars(_) | Response::Equity(_) | Response::Signal(_) | Response::File(_)
         )
     }
 }
@@ -443,6 +453,24 @@ mod tests {
                 }),
                 "live",
             ),
+            (
+                Request::Chart(Chart {
+                    symbol: "EURUSD".into(),
+                    timeframe: "1h".into(),
+                    start: Some("2024-01-01".into()),
+                    end: None,
+                    indicators: vec!["sma:period=20".into(), "rsi".into()],
+                    strategy: Some("/strategies/s.yaml".into()),
+                    fuzzy: Some("rsi_14".into()),
+                    backtest: Some(9),
+                    style: CandleStyle::Ohlc,
+                    format: ChartFormat::Html,
+                    width: Some(1600),
+                    height: None,
+                }),
+                "chart",
+            ),
+            (Request::BacktestHtml(BacktestHtml { id: 9 }), "chart"),
         ]
     }
 
@@ -490,7 +518,9 @@ mod tests {
             | Request::DataUnsubscribe(_)
             | Request::DataSubscriptions
             | Request::DataFollow(_)
-            | Request::PredictFollow(_) => 42,
+            | Request::PredictFollow(_)
+            | Request::Chart(_)
+            | Request::BacktestHtml(_) => 44,
         }
     }
 
@@ -555,6 +585,9 @@ mod tests {
             Response::Update(record),
             Response::Bars(BarChunk::default()),
             Response::Equity(equity),
+            Response::File(FileChunk {
+                bytes: b"<html>".to_vec(),
+            }),
         ];
         let terminal = [
             Response::Reply(Reply::Stopping),

@@ -4,6 +4,8 @@
 //! The binaries are found next to the test executable (`target/<profile>/`), so run
 //! `cargo build --workspace` before `cargo test` (the project's test script does).
 
+pub mod cdp;
+
 use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};

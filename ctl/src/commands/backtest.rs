@@ -85,6 +85,11 @@ pub struct ShowArgs {
     /// Draw the equity curve against buy-and-hold, trades marked, into FILE (.png or .svg).
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Write the whole report into FILE (.html, one self-contained page): metrics beside
+    /// buy-and-hold, the interactive price chart with trades, equity and drawdown, the sortable
+    /// trade list, the run's parameters.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +175,20 @@ fn plot_format(p: &Path) -> Result<PlotFormat, WireError> {
 
 async fn show(c: &mut Client, json: bool, a: ShowArgs) -> Result<(), Failure> {
     let plot = a.plot.as_deref().map(plot_format).transpose()?;
+    if let Some(path) = &a.report {
+        let format = crate::commands::chart::format_of(path, "--report")?;
+        if format != ktrdr_protocol::chart::ChartFormat::Html {
+            return Err(WireError::validation(format!(
+                "--report {}: the report is an HTML page",
+                path.display()
+            ))
+            .with_hint("e.g. --report report.html; --plot FILE draws the equity curve as an image")
+            .into());
+        }
+        let req = Request::BacktestHtml(ktrdr_protocol::request::BacktestHtml { id: a.id });
+        let s = crate::commands::chart::receive(c, &req, path).await?;
+        eprintln!("wrote {} ({} bytes)", path.display(), s.bytes);
+    }
     let req = Request::BacktestShow(BacktestShow {
         id: a.id,
         trades: a.trades,
@@ -199,7 +218,7 @@ async fn show(c: &mut Client, json: bool, a: ShowArgs) -> Result<(), Failure> {
                 return Err(WireError::internal("unexpected reply to backtest show").into());
             }
             Response::Error(e) => return Err(e.into()),
-            Response::Update(_) | Response::Bars(_) | Response::Signal(_) => {}
+            Response::Update(_) | Response::Bars(_) | Response::Signal(_) | Response::File(_) => {}
         }
     };
     let _ = out.flush();

@@ -1,6 +1,7 @@
 //! One file per command group. Each sends its request(s) and prints the answer.
 
 pub mod backtest;
+pub mod chart;
 pub mod daemon;
 pub mod data;
 pub mod ib;

@@ -314,7 +314,7 @@ pub async fn follow_to_end(
         first = false;
         match frame {
             Response::Update(rec) => view.update(&rec),
-            Response::Bars(_) | Response::Equity(_) | Response::Signal(_) => {}
+            Response::Bars(_) | Response::Equity(_) | Response::Signal(_) | Response::File(_) => {}
             Response::Reply(reply) => {
                 let rec = expect_op(reply)?;
                 view.finish();

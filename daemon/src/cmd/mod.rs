@@ -2,6 +2,7 @@
 //! streaming commands also write non-terminal frames to the connection as they go.
 
 mod backtest;
+mod chart;
 mod config;
 mod data;
 mod health;
@@ -85,6 +86,8 @@ async fn answer(ctx: &Arc<Daemon>, req: Request, conn: &mut Conn) -> Result<(), 
         Request::DataSubscriptions => Ok(live::subscriptions(ctx)),
         Request::DataFollow(r) => live::follow(ctx, r, conn).await?,
         Request::PredictFollow(r) => live::predict_follow(ctx, r, conn).await?,
+        Request::Chart(r) => chart::chart(ctx, r, conn).await?,
+        Request::BacktestHtml(r) => chart::backtest_html(ctx, r, conn).await?,
     };
     let error = result.as_ref().err().map(|e| e.kind);
     timing.finish(error);

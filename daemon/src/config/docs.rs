@@ -66,6 +66,7 @@ pub fn markdown() -> String {
         runtime_dir: None,
         data_home: "/".into(),
         state_home: "/".into(),
+        cache_home: "/".into(),
         cores: 1,
     };
     let mut out = String::from(INTRO);

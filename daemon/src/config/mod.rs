@@ -113,6 +113,12 @@ pub struct LiveConfig {
 }
 
 #[derive(Debug, Clone)]
+pub struct ChartConfig {
+    /// The lightweight-charts build the interactive charts inline.
+    pub js_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
 pub struct Config {
     pub config_file: Option<PathBuf>,
     pub socket: PathBuf,
@@ -133,6 +139,7 @@ pub struct Config {
     pub training: TrainingConfig,
     pub backtest: BacktestConfig,
     pub live: LiveConfig,
+    pub chart: ChartConfig,
     /// Empty in release builds.
     pub test_knobs: testing::TestKnobs,
     /// Every setting with its value and source, for `ktrdrctl config`, in declaration order.
@@ -190,6 +197,7 @@ impl Config {
             runtime_dir: env("XDG_RUNTIME_DIR"),
             data_home: xdg("XDG_DATA_HOME", ".local/share"),
             state_home: xdg("XDG_STATE_HOME", ".local/state"),
+            cache_home: xdg("XDG_CACHE_HOME", ".cache"),
             cores: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
@@ -242,6 +250,8 @@ impl Config {
         let live = LiveConfig {
             follow_buffer: l.get(&s::LIVE_FOLLOW_BUFFER)?,
             stall_bars: l.get(&s::LIVE_STALL_BARS)?,
+        let chart = ChartConfig {
+            js_dir: l.get(&s::CHART_JS_DIR)?.0,
         };
         let test_knobs = testing::TestKnobs::load(&env)?;
         let (settings, env_read) = (l.settings, l.env_read);
@@ -263,6 +273,7 @@ impl Config {
             training,
             backtest,
             live,
+            chart,
             test_knobs,
             settings,
             env_read,

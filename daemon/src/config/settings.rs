@@ -21,6 +21,7 @@ pub enum Section {
     Training,
     Backtest,
     Live,
+    Chart,
 }
 
 impl Section {
@@ -32,6 +33,7 @@ impl Section {
         Section::Training,
         Section::Backtest,
         Section::Live,
+        Section::Chart,
     ];
 
     /// The service's name, as `ktrdrctl status` prints it.
@@ -44,6 +46,7 @@ impl Section {
             Section::Training => "training",
             Section::Backtest => "backtest",
             Section::Live => "live",
+            Section::Chart => "chart",
         }
     }
 
@@ -104,6 +107,8 @@ pub struct Defaults {
     pub data_home: PathBuf,
     /// `$XDG_STATE_HOME`, else `~/.local/state`.
     pub state_home: PathBuf,
+    /// `$XDG_CACHE_HOME`, else `~/.cache`.
+    pub cache_home: PathBuf,
     pub cores: usize,
 }
 
@@ -442,6 +447,12 @@ settings! {
     )
     .unit("bars")
     .check(at_least_one);
+    CHART_JS_DIR: FsPath = Decl::new(
+        "chart.js_dir", "KTRDR_CHART_JS_DIR", Section::Chart,
+        |d| FsPath(d.cache_home.join("ktrdr").join(crate::chart::LIGHTWEIGHT_CHARTS_DIR)),
+        "where the interactive charts' lightweight-charts build and its LICENSE are (scripts/fetch-charts-js.sh puts them there; HTML charts fail with a hint when they are missing)",
+    )
+    .default_doc("`$XDG_CACHE_HOME/ktrdr/lightweight-charts-5.3.0` (`~/.cache/ktrdr/...`)");
 }
 
 /// Variables ktrdrd reads that are not settings: where the defaults live, and what service
@@ -458,6 +469,7 @@ pub static OTHER_ENV: &[(&str, &str)] = &[
     ),
     ("XDG_DATA_HOME", "default `data_dir`"),
     ("XDG_STATE_HOME", "default `state_dir`"),
+    ("XDG_CACHE_HOME", "default `chart.js_dir`"),
     ("XDG_RUNTIME_DIR", "default `socket`"),
     ("TMPDIR", "default `socket` when `XDG_RUNTIME_DIR` is unset"),
     (
@@ -493,6 +505,7 @@ mod tests {
             runtime_dir: Some(format!("/run/user/{cores}")),
             data_home: PathBuf::from(format!("/d{cores}")),
             state_home: PathBuf::from(format!("/s{cores}")),
+            cache_home: PathBuf::from(format!("/c{cores}")),
             cores,
         }
     }
@@ -578,7 +591,8 @@ mod tests {
                 "ib",
                 "training",
                 "backtest",
-                "live"
+                "live",
+                "chart",
             ]
         );
     }

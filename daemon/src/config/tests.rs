@@ -238,6 +238,7 @@ fn every_setting_is_settable_from_env_and_file() {
         runtime_dir: None,
         data_home: "/d".into(),
         state_home: "/s".into(),
+        cache_home: "/c".into(),
         cores: 3,
     };
     let dir = tempfile::tempdir().unwrap();

@@ -178,7 +178,7 @@ impl BacktestService {
 }
 
 /// The operation must be a finished backtest.
-fn finished(rec: &OperationRecord) -> Result<(), WireError> {
+pub(crate) fn finished(rec: &OperationRecord) -> Result<(), WireError> {
     let id = rec.id;
     if rec.kind != OpKind::Backtest {
         return Err(WireError::validation(format!(

@@ -6,6 +6,7 @@
 //! [`Service`], which is what `ktrdrctl health`, `status` and `stats` print.
 
 pub mod backtest;
+pub mod chart;
 pub mod data;
 pub mod ib;
 pub mod live;

@@ -4,6 +4,7 @@
 //! it, nothing in between.
 
 mod backtest;
+mod chart;
 mod data;
 mod ib;
 mod live;
@@ -13,6 +14,7 @@ mod system;
 mod training;
 
 pub use backtest::*;
+pub use chart::*;
 pub use data::*;
 pub use ib::*;
 pub use live::*;

@@ -83,6 +83,18 @@ impl IndicatorDef {
         }
     }
 
+    /// Whether output `output` is a price (drawn over the candles) rather than an oscillator or a
+    /// volume measure (drawn in a pane of its own). Bollinger's width and %b and SuperTrend's
+    /// direction are not prices.
+    pub fn on_price_scale(&self, output: usize) -> bool {
+        match self.name {
+            "sma" | "ema" | "vwap" | "donchian" | "keltner" | "psar" | "ichimoku" => true,
+            "bbands" => output <= 2,
+            "supertrend" => output == 0,
+            _ => false,
+        }
+    }
+
     pub fn param_names(&self) -> Vec<&'static str> {
         let mut v: Vec<_> = self.params.iter().map(|p| p.name).collect();
         if self.takes_source {
