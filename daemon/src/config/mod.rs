@@ -250,6 +250,7 @@ impl Config {
         let live = LiveConfig {
             follow_buffer: l.get(&s::LIVE_FOLLOW_BUFFER)?,
             stall_bars: l.get(&s::LIVE_STALL_BARS)?,
+        };
         let chart = ChartConfig {
             js_dir: l.get(&s::CHART_JS_DIR)?.0,
         };
