@@ -37,8 +37,11 @@ async fn call(conn: &mut Conn, req: &Request) -> Reply {
         match conn.read::<Response>().await.expect("read").expect("frame") {
             Response::Reply(r) => return r,
             Response::Error(e) => panic!("error reply: {e:?}"),
-            Response::Update(_) | Response::Bars(_) | Response::Equity(_) | Response::Signal(_) | Response::File(_) => {
-            }
+            Response::Update(_)
+            | Response::Bars(_)
+            | Response::Equity(_)
+            | Response::Signal(_)
+            | Response::File(_) => {}
         }
     }
 }

@@ -64,7 +64,8 @@ impl Client {
                 Response::Update(_)
                 | Response::Bars(_)
                 | Response::Equity(_)
-                | Response::Signal(_) | Response::File(_) => continue,
+                | Response::Signal(_)
+                | Response::File(_) => continue,
             }
         }
     }

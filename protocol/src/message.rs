@@ -197,7 +197,11 @@ impl Response {
     pub fn is_terminal(&self) -> bool {
         !matches!(
             self,
-            Response::Update(_) | Response::Bars(_) | Response::Equity(_) | Response::Signal(_) | Response::File(_)
+            Response::Update(_)
+                | Response::Bars(_)
+                | Response::Equity(_)
+                | Response::Signal(_)
+                | Response::File(_)
         )
     }
 }

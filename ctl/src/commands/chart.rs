@@ -121,7 +121,8 @@ pub async fn receive(
                 )));
             }
             Response::Error(e) => return Err(e),
-            Response::Update(_) | Response::Bars(_) | Response::Equity(_) => {}
+            Response::Update(_) | Response::Bars(_) | Response::Equity(_) | Response::Signal(_) => {
+            }
         }
     };
     if summary.bytes != bytes.len() as u64 {

@@ -372,8 +372,11 @@ async fn call(c: &mut Client, req: &Request, patient: bool) -> Result<Reply, Wir
         match c.next(true).await? {
             Response::Reply(r) => return Ok(r),
             Response::Error(e) => return Err(e),
-            Response::Update(_) | Response::Bars(_) | Response::Equity(_) | Response::Signal(_) | Response::File(_) => {
-            }
+            Response::Update(_)
+            | Response::Bars(_)
+            | Response::Equity(_)
+            | Response::Signal(_)
+            | Response::File(_) => {}
         }
     }
 }
@@ -503,7 +506,8 @@ async fn bars(c: &mut Client, req: &Request, fmt: ShowFormat) -> Result<(), Fail
             }
             Response::Reply(other) => return Err(unexpected(other)),
             Response::Error(e) => return Err(e.into()),
-            Response::Update(_) | Response::Equity(_) | Response::Signal(_) | Response::File(_) => {}
+            Response::Update(_) | Response::Equity(_) | Response::Signal(_) | Response::File(_) => {
+            }
         }
     }
 }

@@ -119,7 +119,8 @@ pub async fn follow(c: &mut Client, req: Follow, fmt: ShowFormat) -> Result<(), 
             }
             Response::Error(e) => return Err(e.into()),
             Response::Reply(r) => return Err(unexpected(r)),
-            Response::Update(_) | Response::Equity(_) | Response::Signal(_) => {}
+            Response::Update(_) | Response::Equity(_) | Response::Signal(_) | Response::File(_) => {
+            }
         }
     }
 }
@@ -180,7 +181,7 @@ pub async fn predict_follow(c: &mut Client, json: bool, req: PredictFollow) -> R
             }
             Response::Error(e) => return Err(e.into()),
             Response::Reply(r) => return Err(unexpected(r)),
-            Response::Update(_) | Response::Equity(_) | Response::Bars(_) => {}
+            Response::Update(_) | Response::Equity(_) | Response::Bars(_) | Response::File(_) => {}
         }
     }
 }

@@ -25,7 +25,7 @@ pub enum Section {
 }
 
 impl Section {
-    pub const EVERY: [Section; 7] = [
+    pub const EVERY: [Section; 8] = [
         Section::System,
         Section::Operations,
         Section::Data,
