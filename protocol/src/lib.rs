@@ -15,6 +15,7 @@
 //! - [`strategy`]: the payloads of the strategy, indicator and fuzzy commands.
 //! - [`backtest`]: the payloads of `backtest` and `backtest show`.
 //! - [`chart`]: the payloads of `chart` and `backtest show --report`.
+//! - [`sweep`]: sweeps: parameter sets, walk-forward windows, cells, their metrics and ranking.
 //! - [`connection`]: [`Connection`], framing plus encoding over any async byte stream.
 //! - [`stored_model`]: what a stored model's metadata and metrics files hold.
 //! - [`socket_path`]: where the daemon's socket lives, resolved the same way by both binaries.
@@ -37,6 +38,7 @@ pub mod request;
 pub mod socket_path;
 pub mod stored_model;
 pub mod strategy;
+pub mod sweep;
 
 pub use connection::Connection;
 pub use error::{ErrorKind, ProtocolError, WireError};
