@@ -45,7 +45,7 @@ pub use error::{ErrorKind, ProtocolError, WireError};
 pub use message::{Reply, Request, Response};
 
 /// Bumped on any incompatible change to the handshake, the framing, the encoding or a message.
-pub const PROTOCOL_VERSION: u16 = 4;
+pub const PROTOCOL_VERSION: u16 = 5;
 
 /// Version of the crate, reported in the handshake for humans.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");

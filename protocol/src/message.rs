@@ -10,6 +10,7 @@ use crate::live::*;
 use crate::model::*;
 use crate::request::*;
 use crate::strategy::*;
+use crate::sweep::SweepReport;
 use serde::{Deserialize, Serialize};
 
 /// One request; each variant carries its command's struct from [`crate::request`], handed whole
@@ -74,6 +75,14 @@ pub enum Request {
     Chart(Chart),
     /// A backtest's HTML report; answered like [`Request::Chart`].
     BacktestHtml(BacktestHtml),
+    /// Resumes an interrupted operation; answered like [`Request::OpsShow`] (or streamed).
+    OpsResume(OpsResume),
+    SweepRun(SweepRun),
+    SweepShow(SweepShow),
+    /// Cancels the sweep and every cell of it.
+    SweepCancel(OpRef),
+    /// Sweeps, newest first.
+    SweepList,
 }
 
 impl Request {
@@ -97,7 +106,8 @@ impl Request {
             | Request::OpsShow(_)
             | Request::OpsWatch(_)
             | Request::OpsCancel(_)
-            | Request::OpsDemo(_) => "operations",
+            | Request::OpsDemo(_)
+            | Request::OpsResume(_) => "operations",
             Request::DataList
             | Request::DataShow(_)
             | Request::DataRange(_)
@@ -128,6 +138,10 @@ impl Request {
             | Request::DataFollow(_)
             | Request::PredictFollow(_) => "live",
             Request::Chart(_) | Request::BacktestHtml(_) => "chart",
+            Request::SweepRun(_)
+            | Request::SweepShow(_)
+            | Request::SweepCancel(_)
+            | Request::SweepList => "sweep",
         }
     }
 }
@@ -173,6 +187,7 @@ pub enum Reply {
     Subscriptions(SubscriptionList),
     /// Ends a stream of [`Response::File`].
     Chart(ChartSummary),
+    Sweep(Box<SweepReport>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -475,6 +490,33 @@ mod tests {
                 "chart",
             ),
             (Request::BacktestHtml(BacktestHtml { id: 9 }), "chart"),
+            (
+                Request::OpsResume(OpsResume {
+                    id: 3,
+                    follow: true,
+                }),
+                "operations",
+            ),
+            (
+                Request::SweepRun(SweepRun {
+                    sweep_yaml: "name: g".into(),
+                    sweep_path: "/s/g.yaml".into(),
+                    strategy_yaml: "name: s".into(),
+                    strategy_path: "/s/s.yaml".into(),
+                    executor: Some(crate::sweep::Executor::Slurm),
+                    follow: false,
+                }),
+                "sweep",
+            ),
+            (
+                Request::SweepShow(SweepShow {
+                    id: 4,
+                    by: Some(crate::sweep::RankBy::Calmar),
+                }),
+                "sweep",
+            ),
+            (Request::SweepCancel(op), "sweep"),
+            (Request::SweepList, "sweep"),
         ]
     }
 
@@ -524,7 +566,12 @@ mod tests {
             | Request::DataFollow(_)
             | Request::PredictFollow(_)
             | Request::Chart(_)
-            | Request::BacktestHtml(_) => 44,
+            | Request::BacktestHtml(_)
+            | Request::OpsResume(_)
+            | Request::SweepRun(_)
+            | Request::SweepShow(_)
+            | Request::SweepCancel(_)
+            | Request::SweepList => 49,
         }
     }
 

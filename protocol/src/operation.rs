@@ -21,15 +21,19 @@ pub enum OpKind {
     DataImport,
     Training,
     Backtest,
+    Sweep,
+    SweepCell,
 }
 
 impl OpKind {
-    pub const ALL: [OpKind; 5] = [
+    pub const ALL: [OpKind; 7] = [
         OpKind::Demo,
         OpKind::IbLoad,
         OpKind::DataImport,
         OpKind::Training,
         OpKind::Backtest,
+        OpKind::Sweep,
+        OpKind::SweepCell,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +43,8 @@ impl OpKind {
             OpKind::DataImport => "data_import",
             OpKind::Training => "training",
             OpKind::Backtest => "backtest",
+            OpKind::Sweep => "sweep",
+            OpKind::SweepCell => "sweep_cell",
         }
     }
 
@@ -50,6 +56,7 @@ impl OpKind {
             OpKind::DataImport => "data",
             OpKind::Training => "training",
             OpKind::Backtest => "backtest",
+            OpKind::Sweep | OpKind::SweepCell => "sweep",
         }
     }
 }
@@ -151,6 +158,10 @@ pub struct TrainingParams {
     /// The resolved device (`cpu`, `cuda:0`), or what was asked of a training host.
     pub device: Option<String>,
     pub host_service: Option<String>,
+    /// The strategy's text as trained, so `ops resume` can continue an interrupted training
+    /// (absent in records written before resuming existed).
+    #[serde(default)]
+    pub strategy_yaml: Option<String>,
 }
 
 /// Samples in each part of the split.
@@ -182,6 +193,8 @@ pub struct TrainingSummary {
     pub host_service: Option<String>,
     pub host_operation: Option<u64>,
     pub host_model: Option<String>,
+    /// Set when the training continued from a checkpoint: the epochs it had already finished.
+    pub resumed_from_epoch: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -300,6 +313,8 @@ by_kind!(
         DataImport(ImportParams),
         Training(TrainingParams),
         Backtest(BacktestParams),
+        Sweep(crate::sweep::SweepParams),
+        SweepCell(crate::sweep::CellParams),
     }
 );
 
@@ -311,6 +326,8 @@ by_kind!(
         DataImport(ImportReport),
         Training(TrainingSummary),
         Backtest(Box<BacktestSummary>),
+        Sweep(crate::sweep::SweepSummary),
+        SweepCell(crate::sweep::CellResult),
     }
 );
 
@@ -319,6 +336,7 @@ mod tests {
     use super::*;
     use crate::codec::{decode, encode};
     use crate::model::{OpState, OperationRecord, Progress};
+    use crate::sweep::*;
 
     fn record(params: OpParams, result: Option<OpResult>) -> OperationRecord {
         OperationRecord {
@@ -386,6 +404,7 @@ mod tests {
                     end: Some("2020-01-01".into()),
                     device: Some("cpu".into()),
                     host_service: None,
+                    strategy_yaml: None,
                 }),
                 None,
             ),
@@ -543,6 +562,7 @@ mod tests {
                     end: None,
                     device: None,
                     host_service: Some("/run/train.sock".into()),
+                    strategy_yaml: Some("name: s".into()),
                 }),
                 OpResult::Training(TrainingSummary {
                     model: "s/A-B_1h_v1".into(),
@@ -563,6 +583,7 @@ mod tests {
                     host_service: None,
                     host_operation: Some(2),
                     host_model: Some("s/A-B_1h_v7".into()),
+                    resumed_from_epoch: Some(3),
                 }),
             ),
             (
@@ -581,7 +602,83 @@ mod tests {
                 }),
                 OpResult::Backtest(Box::new(backtest_summary())),
             ),
+            (
+                OpParams::Sweep(SweepParams {
+                    name: "g".into(),
+                    file: "/s/g.yaml".into(),
+                    strategy_file: "/s/s.yaml".into(),
+                    executor: Executor::Slurm,
+                    sets: 6,
+                    symbols: vec!["EURUSD".into()],
+                    timeframes: vec!["1h".into(), "4h".into()],
+                    windows: 3,
+                    cells: 36,
+                    max_parallel: 2,
+                    rank_by: RankBy::Calmar,
+                    sweep_yaml: "name: g".into(),
+                    strategy_yaml: "name: s".into(),
+                }),
+                OpResult::Sweep(SweepSummary {
+                    cells: 36,
+                    completed: 35,
+                    failed: 1,
+                    resumed: 2,
+                    slurm_job: Some(12),
+                    outcomes: vec![CellOutcome {
+                        cell: 0,
+                        state: crate::model::OpState::Completed,
+                        operation: Some(13),
+                        result: Some(cell_result()),
+                        error: None,
+                    }],
+                    ..SweepSummary::default()
+                }),
+            ),
+            (
+                OpParams::SweepCell(CellParams {
+                    sweep: 12,
+                    cell: CellSpec {
+                        index: 5,
+                        set: 1,
+                        symbol: "EURUSD".into(),
+                        timeframe: "4h".into(),
+                        window: 2,
+                        train: Span {
+                            start_ms: 0,
+                            end_ms: 10,
+                        },
+                        test: Span {
+                            start_ms: 10,
+                            end_ms: 20,
+                        },
+                    },
+                    label: "indicators.rsi.period=7".into(),
+                    executor: Executor::Local,
+                }),
+                OpResult::SweepCell(cell_result()),
+            ),
         ]
+    }
+
+    fn cell_result() -> CellResult {
+        CellResult {
+            model: "g-12-c5/EURUSD_4h_v1".into(),
+            epochs_run: 9,
+            resumed_from_epoch: Some(4),
+            test_accuracy: 0.5,
+            train_secs: 1.5,
+            backtest_bars: 120,
+            metrics: CellMetrics {
+                total_return: 0.02,
+                sharpe: 1.1,
+                calmar: 0.7,
+                max_drawdown: 0.03,
+                trades: 4,
+                win_rate: 0.5,
+                buy_hold_return: -0.01,
+            },
+            ran_on: "local".into(),
+        }
     }
 
     #[test]
@@ -686,6 +783,8 @@ mod tests {
             (OpKind::DataImport, "data_import", "data"),
             (OpKind::Training, "training", "training"),
             (OpKind::Backtest, "backtest", "backtest"),
+            (OpKind::Sweep, "sweep", "sweep"),
+            (OpKind::SweepCell, "sweep_cell", "sweep"),
         ];
         assert_eq!(expected.len(), OpKind::ALL.len());
         for (kind, name, service) in expected {

@@ -187,3 +187,85 @@ pub struct RankedRow {
     pub worst_drawdown: f64,
     pub trades: u64,
 }
+
+/// A `sweep` operation's parameters. The texts of the sweep file and of the base strategy are
+/// kept, so an interrupted sweep can be planned again identically when it resumes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepParams {
+    pub name: String,
+    pub file: String,
+    pub strategy_file: String,
+    pub executor: Executor,
+    pub sets: u32,
+    pub symbols: Vec<String>,
+    pub timeframes: Vec<String>,
+    pub windows: u32,
+    pub cells: u32,
+    /// Cells running at once (local executor), or the array's `%N` limit (Slurm; 0 = none).
+    pub max_parallel: u32,
+    pub rank_by: RankBy,
+    pub sweep_yaml: String,
+    pub strategy_yaml: String,
+}
+
+/// What happened to one cell, as its sweep records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellOutcome {
+    pub cell: u32,
+    /// `completed`, `failed`, `cancelled`, or `pending` for a cell that never started.
+    pub state: crate::model::OpState,
+    /// The cell's own operation, when it had one.
+    pub operation: Option<u64>,
+    pub result: Option<CellResult>,
+    pub error: Option<String>,
+}
+
+/// A finished sweep: its cells' outcomes and the best row by its ranking metric.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SweepSummary {
+    pub cells: u32,
+    pub completed: u32,
+    pub failed: u32,
+    pub cancelled: u32,
+    /// Cells that continued from a checkpoint rather than training from scratch.
+    pub resumed: u32,
+    /// The Slurm array job, when the sweep ran through Slurm.
+    pub slurm_job: Option<u64>,
+    pub best: Option<RankedRow>,
+    pub outcomes: Vec<CellOutcome>,
+}
+
+/// A `sweep_cell` operation's parameters: which sweep, which cell, and how it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellParams {
+    pub sweep: u64,
+    pub cell: CellSpec,
+    pub label: String,
+    pub executor: Executor,
+}
+
+/// What a cell produced: its model, how it trained, and its out-of-sample backtest.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CellResult {
+    pub model: String,
+    pub epochs_run: u32,
+    /// Epochs already finished in a checkpoint when this run started (None: from scratch).
+    pub resumed_from_epoch: Option<u32>,
+    pub test_accuracy: f64,
+    pub train_secs: f64,
+    pub backtest_bars: u64,
+    pub metrics: CellMetrics,
+    /// Where it ran: `local`, or the Slurm job and node (`1234_5 on node1`).
+    pub ran_on: String,
+}
+
+/// `sweep show`: the sweep's record, its cells' outcomes, and the ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepReport {
+    pub record: crate::model::OperationRecord,
+    pub by: RankBy,
+    pub rows: Vec<RankedRow>,
+    pub outcomes: Vec<CellOutcome>,
+}

@@ -10,6 +10,7 @@ mod ib;
 mod live;
 mod ops;
 mod strategy;
+mod sweep;
 mod system;
 mod training;
 
@@ -20,5 +21,6 @@ pub use ib::*;
 pub use live::*;
 pub use ops::*;
 pub use strategy::*;
+pub use sweep::*;
 pub use system::*;
 pub use training::*;
