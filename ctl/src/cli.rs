@@ -80,6 +80,10 @@ pub enum Command {
     Predict(crate::commands::training::PredictArgs),
     /// Replay a model over stored bars with costs (a `backtest` operation), or `backtest show ID`.
     Backtest(crate::commands::backtest::BacktestCommand),
+    /// Sweeps: a grid of strategy parameters x symbols x timeframes x walk-forward windows,
+    /// each cell trained and backtested out of sample, locally or on Slurm; ranked results.
+    #[command(subcommand)]
+    Sweep(crate::commands::sweep::SweepCommand),
     /// Draw a stored series (candles, volume, indicators, fuzzy strips, a backtest's trades) as
     /// PNG, SVG or one interactive HTML file.
     Chart(crate::commands::chart::ChartArgs),

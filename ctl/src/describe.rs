@@ -113,6 +113,61 @@ pub fn params(p: &OpParams) -> Rows {
             }
             rows
         }
+        OpParams::Sweep(p) => vec![
+            ("sweep", format!("{} ({})", p.name, p.file)),
+            ("strategy", p.strategy_file.clone()),
+            (
+                "cells",
+                format!(
+                    "{} = {} parameter sets x {} x {} x {} windows",
+                    p.cells,
+                    p.sets,
+                    p.symbols.join(", "),
+                    p.timeframes.join(", "),
+                    p.windows
+                ),
+            ),
+            (
+                "executor",
+                if p.max_parallel > 0 {
+                    format!("{}, {} at once", p.executor, p.max_parallel)
+                } else {
+                    p.executor.to_string()
+                },
+            ),
+        ],
+        OpParams::SweepCell(p) => vec![
+            ("sweep", p.sweep.to_string()),
+            (
+                "cell",
+                format!(
+                    "{} (set {}: {}) on {} {}, window {}",
+                    p.cell.index,
+                    p.cell.set,
+                    p.label,
+                    p.cell.symbol,
+                    p.cell.timeframe,
+                    p.cell.window
+                ),
+            ),
+            (
+                "train",
+                format!(
+                    "{} to {}",
+                    timestamp_ms(p.cell.train.start_ms),
+                    timestamp_ms(p.cell.train.end_ms)
+                ),
+            ),
+            (
+                "test",
+                format!(
+                    "{} to {}",
+                    timestamp_ms(p.cell.test.start_ms),
+                    timestamp_ms(p.cell.test.end_ms)
+                ),
+            ),
+            ("executor", p.executor.to_string()),
+        ],
     }
 }
 
@@ -230,6 +285,9 @@ pub fn result(r: &OpResult) -> Rows {
                 "trained in",
                 format!("{} ({} parameters)", duration(t.train_secs), t.parameters),
             ));
+            if let Some(e) = t.resumed_from_epoch {
+                rows.push(("resumed", format!("from the checkpoint after epoch {e}")));
+            }
             if let (Some(h), Some(id)) = (&t.host_service, t.host_operation) {
                 rows.push((
                     "host service",
@@ -275,6 +333,62 @@ pub fn result(r: &OpResult) -> Rows {
             if let (Some(h), Some(id)) = (&b.host_service, b.host_operation) {
                 rows.push(("host service", format!("{h}, operation {id}")));
             }
+        }
+        OpResult::Sweep(s) => {
+            rows.push((
+                "cells",
+                format!(
+                    "{} completed, {} failed, {} cancelled of {} ({} resumed from a checkpoint)",
+                    s.completed, s.failed, s.cancelled, s.cells, s.resumed
+                ),
+            ));
+            if let Some(b) = &s.best {
+                rows.push((
+                    "best",
+                    format!(
+                        "set {} ({}) on {} {}: mean {:.3} over {} windows, {} positive",
+                        b.set,
+                        b.label,
+                        b.symbol,
+                        b.timeframe,
+                        b.mean,
+                        b.windows,
+                        b.positive_windows
+                    ),
+                ));
+            }
+            if let Some(j) = s.slurm_job {
+                rows.push(("slurm job", j.to_string()));
+            }
+        }
+        OpResult::SweepCell(c) => {
+            rows.push(("model", c.model.clone()));
+            rows.push((
+                "trained",
+                format!(
+                    "{} epochs{}, test accuracy {}, {}",
+                    c.epochs_run,
+                    c.resumed_from_epoch
+                        .map(|e| format!(" (resumed after epoch {e})"))
+                        .unwrap_or_default(),
+                    percent(c.test_accuracy),
+                    duration(c.train_secs)
+                ),
+            ));
+            let m = &c.metrics;
+            rows.push((
+                "out of sample",
+                format!(
+                    "return {} (buy & hold {}), Sharpe {:.2}, max drawdown {}, {} trades over {} bars",
+                    percent(m.total_return),
+                    percent(m.buy_hold_return),
+                    m.sharpe,
+                    percent(m.max_drawdown),
+                    m.trades,
+                    c.backtest_bars
+                ),
+            ));
+            rows.push(("ran on", c.ran_on.clone()));
         }
     }
     rows

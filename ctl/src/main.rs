@@ -115,6 +115,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Predict(args) => commands::training::predict(&mut c, json, args).await?,
         Command::Backtest(cmd) => commands::backtest::run(&mut c, json, cmd).await?,
         Command::Chart(args) => commands::chart::chart(&mut c, json, args).await?,
+        Command::Sweep(cmd) => commands::sweep::run(&mut c, json, cmd).await?,
         Command::Ops(cmd) => match cmd {
             OpsCommand::List { state, kind, limit } => {
                 ops::list(&mut c, json, state.map(|s| s.to_state()), kind, limit).await?
@@ -122,6 +123,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             OpsCommand::Show { id } => ops::show(&mut c, json, id).await?,
             OpsCommand::Watch { id } => ops::watch(&mut c, json, id).await?,
             OpsCommand::Cancel { id } => ops::cancel(&mut c, json, id).await?,
+            OpsCommand::Resume { id, follow } => {
+                ops::resume(&mut c, json, id, follow.detach).await?
+            }
             OpsCommand::Demo {
                 seconds,
                 steps,

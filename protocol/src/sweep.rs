@@ -268,4 +268,6 @@ pub struct SweepReport {
     pub by: RankBy,
     pub rows: Vec<RankedRow>,
     pub outcomes: Vec<CellOutcome>,
+    /// Every planned cell (its set, symbol, timeframe and windows).
+    pub cells: Vec<CellSpec>,
 }

@@ -46,6 +46,20 @@ pub fn plan(sweep_yaml: &str, strategy_yaml: &str) -> Result<Plan, Problems> {
     expand::plan(sweep_yaml, strategy_yaml)
 }
 
+/// The `strategy:` a sweep file names (a path relative to the sweep file), for the client, which
+/// reads that file and sends its text with the sweep's.
+pub fn strategy_path(sweep_yaml: &str) -> Result<String, Problems> {
+    let doc = tree::Node::from_yaml(sweep_yaml)
+        .map_err(|e| Problems(vec![format!("the sweep file is not YAML: {e}")]))?;
+    match doc.get("strategy").and_then(tree::Node::as_str) {
+        Some(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        _ => Err(Problems(vec![
+            "strategy: missing; name the base strategy file (a path relative to the sweep file)"
+                .into(),
+        ])),
+    }
+}
+
 /// The strategy one cell trains: `strategy_yaml` with `set`'s overrides applied and its top-level
 /// `name` replaced by `name`. Returned as JSON text, which is YAML: `ktrdr_strategy::load` and the
 /// training options read it as they read the file. Key order is kept as written.

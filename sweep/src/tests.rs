@@ -346,3 +346,14 @@ fn too_many_cells_is_refused_before_expanding() {
     assert_eq!(e.0.len(), 1, "{e}");
     assert!(e.0[0].contains(&format!("over {MAX_CELLS} windows")), "{e}");
 }
+
+#[test]
+fn strategy_path_is_read_alone_and_its_absence_is_explained() {
+    assert_eq!(
+        crate::strategy_path("name: g\nstrategy: ../strategies/s.yaml\ngird: {}\n").unwrap(),
+        "../strategies/s.yaml"
+    );
+    let e = crate::strategy_path("name: g\n").unwrap_err();
+    assert!(e.to_string().contains("strategy: missing"), "{e}");
+    assert!(crate::strategy_path("name: [").is_err());
+}

@@ -10,6 +10,7 @@ pub mod live;
 pub mod metrics;
 pub mod ops;
 pub mod strategy;
+pub mod sweep;
 pub mod system;
 pub mod top;
 pub mod training;

@@ -13,7 +13,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use ktrdr_protocol::model::{OpState, OperationRecord};
 use ktrdr_protocol::operation::OpKind;
-use ktrdr_protocol::request::{OpRef, OpsDemo, OpsList};
+use ktrdr_protocol::request::{OpRef, OpsDemo, OpsList, OpsResume};
 use ktrdr_protocol::{ErrorKind, Reply, Request, Response, WireError};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -25,7 +25,7 @@ pub enum OpsCommand {
     List {
         #[arg(long, value_enum)]
         state: Option<StateArg>,
-        /// demo, ib_load, data_import, training or backtest.
+        /// demo, ib_load, data_import, training, backtest, sweep or sweep_cell.
         #[arg(long, value_parser = parse_op_kind)]
         kind: Option<ktrdr_protocol::operation::OpKind>,
         #[arg(long, default_value_t = 50)]
@@ -37,6 +37,13 @@ pub enum OpsCommand {
     Watch { id: u64 },
     /// Cancel a pending or running operation.
     Cancel { id: u64 },
+    /// Continue an interrupted training from its last checkpoint, or an interrupted sweep from
+    /// its finished cells (sweeps also resume by themselves when the daemon starts).
+    Resume {
+        id: u64,
+        #[command(flatten)]
+        follow: FollowArgs,
+    },
     /// Start a diagnostic operation that sleeps (to try progress, cancel and queueing).
     Demo {
         #[arg(long, default_value_t = 5.0)]
@@ -239,6 +246,17 @@ pub async fn cancel(c: &mut Client, json: bool, id: u64) -> Result<(), Failure> 
         );
     }
     Ok(())
+}
+
+pub async fn resume(c: &mut Client, json: bool, id: u64, detach: bool) -> Result<(), Failure> {
+    let req = Request::OpsResume(OpsResume {
+        id,
+        follow: !detach,
+    });
+    if detach {
+        return detached(c, &req, json).await;
+    }
+    follow(c, &req, json).await
 }
 
 pub async fn watch(c: &mut Client, json: bool, id: u64) -> Result<(), Failure> {

@@ -1,0 +1,117 @@
+//! The local executor: each cell an operation of this daemon (`sweep_cell`), at most the sweep's
+//! `max_parallel` at once and at most `sweeps.max_parallel` across all sweeps. Each cell trains on
+//! an OS thread of its own with `training.torch_threads` torch threads, so the runtime's workers
+//! stay free for requests while a sweep runs.
+
+use super::cell::{self, CellJob};
+use super::layout::{CellDir, SweepDir};
+use super::run::{Env, follow, outcome, started_cell};
+use super::tally::Tally;
+use crate::ops::{OpHandle, Work};
+use ktrdr_protocol::model::{OpState, OperationRecord};
+use ktrdr_protocol::operation::OpResult;
+use ktrdr_protocol::sweep::{CellOutcome, Executor};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// A local cell's work, as an operation.
+pub fn cell_work(env: Arc<Env>, job: CellJob, dir: CellDir) -> Work {
+    Box::new(move |h| {
+        Box::pin(async move {
+            let (hp, hc) = (h.clone(), h.clone());
+            let outcome = cell::run(
+                &job,
+                &dir,
+                &env.data,
+                &env.store,
+                Arc::new(move |p| hp.progress(p)),
+                Arc::new(move || hc.is_cancelled()),
+                "local".into(),
+            )
+            .await;
+            env.counters.count(&outcome);
+            outcome.map(OpResult::SweepCell)
+        })
+    })
+}
+
+/// Runs `todo` and returns each cell's outcome. Returns early (cells not started left pending)
+/// when the sweep is cancelled or the daemon stops.
+pub async fn run(
+    env: &Arc<Env>,
+    dir: &SweepDir,
+    todo: Vec<CellJob>,
+    earlier: &HashMap<u32, OperationRecord>,
+    max_parallel: usize,
+    h: &OpHandle,
+    tally: &Arc<Tally>,
+) -> BTreeMap<u32, CellOutcome> {
+    let per_sweep = Arc::new(Semaphore::new(max_parallel.max(1)));
+    let mut set = JoinSet::new();
+    for job in todo {
+        let (env, h, tally, per_sweep) = (
+            Arc::clone(env),
+            h.clone(),
+            Arc::clone(tally),
+            Arc::clone(&per_sweep),
+        );
+        let cell_dir = dir.cell(job.cell.index);
+        let earlier = earlier.get(&job.cell.index).cloned();
+        set.spawn(async move {
+            let index = job.cell.index;
+            // The sweep's slot first, then the daemon's: cells start in the sweep's order
+            // (tokio's semaphore is fair) and never hold a daemon slot while waiting.
+            let slots = async {
+                let a = per_sweep.acquire_owned().await;
+                let b = Arc::clone(&env.slots).acquire_owned().await;
+                (a, b)
+            };
+            let _permits = tokio::select! {
+                p = slots => p,
+                _ = h.cancelled() => return not_started(index),
+            };
+            if h.is_cancelled() {
+                return not_started(index);
+            }
+            let work = cell_work(Arc::clone(&env), job.clone(), cell_dir);
+            let rec = match started_cell(&env, &h, &job, Executor::Local, earlier, work).await {
+                Ok(rec) => rec,
+                Err(e) => {
+                    tally.finished(super::tally::End::Failed, false);
+                    return CellOutcome {
+                        cell: index,
+                        state: OpState::Failed,
+                        operation: None,
+                        result: None,
+                        error: Some(e.message),
+                    };
+                }
+            };
+            tally.started();
+            let fin = follow(&env.registry, rec.id, &h).await;
+            outcome(index, fin, &tally)
+        });
+    }
+    let mut out = BTreeMap::new();
+    while let Some(done) = set.join_next().await {
+        match done {
+            Ok(o) => {
+                out.insert(o.cell, o);
+            }
+            Err(e) => tracing::error!(error = %e, "a sweep cell's task failed"),
+        }
+    }
+    out
+}
+
+fn not_started(index: u32) -> CellOutcome {
+    CellOutcome {
+        cell: index,
+        state: OpState::Pending,
+        operation: None,
+        result: None,
+        error: None,
+    }
+}
