@@ -2,6 +2,7 @@
 //! model; and a prediction from a stored model. Callers (the daemon) load the bars and own the
 //! thread; everything here is synchronous.
 
+use crate::checkpoint::CheckpointSpec;
 use crate::device;
 use crate::options::TrainOptions;
 use crate::samples::{SplitSamples, as_f32};
@@ -88,6 +89,8 @@ pub type SymbolBars = (String, Vec<(Timeframe, Arc<Bars>)>);
 pub struct Outcome {
     pub metadata: Metadata,
     pub metrics: crate::metrics::Metrics,
+    /// The epochs the checkpoint held when the run started (None: trained from scratch).
+    pub resumed_from_epoch: Option<usize>,
 }
 
 /// Trains and saves. `cancelled` is checked before every batch and once more before saving.
@@ -98,6 +101,25 @@ pub fn run(
     store: &ModelStore,
     progress: &mut dyn FnMut(&trainer::Progress),
     cancelled: &dyn Fn() -> bool,
+) -> Result<Outcome, TrainError> {
+    run_with_checkpoint(plan, bars, device, store, progress, cancelled, None)
+}
+
+/// [`run`], checkpointing after every epoch to `checkpoint` and resuming from it when it exists
+/// (see [`crate::trainer`]). The fingerprint must identify `plan` and `bars`: a checkpoint with
+/// another one is refused.
+///
+/// The checkpoint is left in place, also after success: remove it ([`CheckpointSpec::remove`]) once
+/// the outcome is recorded. Left behind, it would make the next run with the same spec skip the
+/// training and save the same model again as a new version.
+pub fn run_with_checkpoint(
+    plan: &Plan,
+    bars: &[SymbolBars],
+    device: Device,
+    store: &ModelStore,
+    progress: &mut dyn FnMut(&trainer::Progress),
+    cancelled: &dyn Fn() -> bool,
+    checkpoint: Option<&CheckpointSpec>,
 ) -> Result<Outcome, TrainError> {
     let mut datasets = Vec::with_capacity(bars.len());
     for (symbol, series) in bars {
@@ -119,6 +141,7 @@ pub fn run(
         Hooks {
             progress,
             cancelled,
+            checkpoint,
         },
     )?;
     if cancelled() {
@@ -165,6 +188,7 @@ pub fn run(
     Ok(Outcome {
         metadata,
         metrics: trained.metrics,
+        resumed_from_epoch: trained.resumed_from_epoch,
     })
 }
 

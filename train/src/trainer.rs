@@ -2,15 +2,20 @@
 //! reports progress every few batches and after each epoch, and checks for cancellation before every
 //! batch. Every tensor it creates is owned by this call, so returning (finished, failed or
 //! cancelled) frees them all.
+//!
+//! With a [`CheckpointSpec`], the state at the end of every epoch is written to its file, and a
+//! call that finds the file resumes after the epoch it holds: same seed, plan and data, and (on CPU)
+//! the resumed training ends with the weights, history and metrics the uninterrupted one would have.
 
+use crate::checkpoint::{Best, Checkpoint, CheckpointSpec};
 use crate::metrics::{EpochRecord, Evaluation, Metrics};
 use crate::model::{Architecture, Mlp};
-use crate::options::{ClassWeights, Optimizer, Schedule, TrainOptions};
+use crate::optim::{Optimizer, Rule};
+use crate::options::{ClassWeights, Schedule, TrainOptions};
 use crate::rng::Rng;
 use crate::samples::{Samples, SplitSamples};
 use std::collections::BTreeMap;
 use std::time::Instant;
-use tch::nn::OptimizerConfig;
 use tch::{Device, Kind, Reduction, Tensor, nn};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -52,10 +57,15 @@ pub struct Progress {
     pub fraction: f64,
 }
 
-/// How the caller watches and stops a run.
+/// How the caller watches, stops and resumes a run.
 pub struct Hooks<'a> {
     pub progress: &'a mut dyn FnMut(&Progress),
     pub cancelled: &'a dyn Fn() -> bool,
+    /// Where to write a checkpoint after every epoch, and resume from if it exists. A checkpoint
+    /// that cannot be written fails the training (`TrainError::Io`); one that cannot be used (another
+    /// fingerprint, damaged, another model) fails it before the first batch (`TrainError::Invalid`).
+    /// The trainer never deletes it: the caller does, once the model is saved.
+    pub checkpoint: Option<&'a CheckpointSpec>,
 }
 
 pub struct Trained {
@@ -63,15 +73,11 @@ pub struct Trained {
     pub model: Mlp,
     pub architecture: Architecture,
     pub metrics: Metrics,
+    /// Over every run that contributed, when resumed.
     pub train_secs: f64,
     pub samples_per_sec: f64,
-}
-
-/// The epoch with the lowest validation loss so far, and a copy of its weights.
-struct Best {
-    val_loss: f64,
-    epoch: usize,
-    weights: Vec<(String, Tensor)>,
+    /// The epochs a checkpoint held when this call started (None: it started from scratch).
+    pub resumed_from_epoch: Option<usize>,
 }
 
 /// Rows resident on the device.
@@ -120,31 +126,7 @@ pub fn train(
     let vs = nn::VarStore::new(device);
     let model = Mlp::new(&vs.root(), &architecture, &mut rng);
     let mut lr = opts.learning_rate;
-    let mut opt = match opts.optimizer {
-        Optimizer::Adam { weight_decay } => nn::Adam {
-            wd: weight_decay,
-            ..Default::default()
-        }
-        .build(&vs, lr)?,
-        Optimizer::Sgd {
-            momentum,
-            weight_decay,
-        } => nn::Sgd {
-            momentum,
-            wd: weight_decay,
-            ..Default::default()
-        }
-        .build(&vs, lr)?,
-        Optimizer::RmsProp {
-            momentum,
-            weight_decay,
-        } => nn::RmsProp {
-            momentum,
-            wd: weight_decay,
-            ..Default::default()
-        }
-        .build(&vs, lr)?,
-    };
+    let mut opt = Optimizer::new(&vs, Rule::from_options(&opts.optimizer), lr);
     let weights = class_weights(&opts.class_weights, &data.train).map(|w| {
         Tensor::from_slice(&w)
             .to_kind(Kind::Float)
@@ -164,12 +146,64 @@ pub fn train(
     let mut history = Vec::new();
     let mut best: Option<Best> = None;
     let mut since_best = 0usize;
-    let mut stopped_early = false;
+    let mut stopped = false;
     let mut plateau_best = f64::INFINITY;
     let mut plateau_wait = 0usize;
-    let mut last_val: Option<(f64, f64)> = None;
+    let mut earlier_secs = 0.0;
+    let spec = hooks.checkpoint;
+    let resumed = match spec {
+        Some(spec) => spec.load(device)?,
+        None => None,
+    };
+    let resumed_from_epoch = resumed.as_ref().map(|c| c.epochs_finished);
+    if let (Some(c), Some(spec)) = (resumed, spec) {
+        let fits = |what: String| {
+            TrainError::Invalid(format!(
+                "checkpoint {} does not fit this training ({what}); delete it to start over",
+                spec.path.display()
+            ))
+        };
+        if c.epochs_finished > opts.epochs {
+            return Err(fits(format!(
+                "{} epochs finished, {} planned",
+                c.epochs_finished, opts.epochs
+            )));
+        }
+        if !is_permutation(&c.order, train_rows.n) {
+            return Err(fits(format!(
+                "its row order is not one of {} training rows",
+                train_rows.n
+            )));
+        }
+        load_weights(&vs, &c.weights).map_err(|e| fits(format!("weights: {e}")))?;
+        if let Some(b) = &c.best {
+            check_names(&vs, &b.weights).map_err(|e| fits(format!("best weights: {e}")))?;
+        }
+        opt.load_state(c.optimizer)
+            .map_err(|e| fits(e.to_string()))?;
+        lr = c.learning_rate;
+        opt.set_lr(lr);
+        rng = Rng::from_state(c.rng_state);
+        order = c.order;
+        history = c.history;
+        best = c.best;
+        since_best = c.since_best;
+        stopped = c.stopped;
+        plateau_best = c.plateau_best;
+        plateau_wait = c.plateau_wait;
+        done_batches = c.done_batches;
+        seen_samples = c.seen_samples;
+        earlier_secs = c.elapsed_secs;
+    }
+    let clock = || earlier_secs + started.elapsed().as_secs_f64();
+    let mut last_val: Option<(f64, f64)> = history.last().map(|h| (h.val_loss, h.val_accuracy));
+    let first_epoch = if stopped {
+        opts.epochs + 1
+    } else {
+        history.len() + 1
+    };
 
-    for epoch in 1..=opts.epochs {
+    for epoch in first_epoch..=opts.epochs {
         rng.shuffle(&mut order);
         let (mut loss_sum, mut correct, mut count) = (0.0f64, 0i64, 0usize);
         for (b, chunk) in order.chunks(batch_size).enumerate() {
@@ -186,7 +220,7 @@ pub fn train(
             let logits = model.forward(&xb, &sb, Some(&mut rng));
             let loss =
                 logits.f_cross_entropy_loss(&yb, weights.as_ref(), Reduction::Mean, -100, 0.0)?;
-            opt.backward_step(&loss);
+            opt.backward_step(&loss)?;
             let n = chunk.len();
             loss_sum += loss.double_value(&[]) * n as f64;
             correct += logits
@@ -198,7 +232,7 @@ pub fn train(
             done_batches += 1;
             seen_samples += n as u64;
             if (b + 1) % report_every == 0 || b + 1 == batches {
-                let elapsed = started.elapsed().as_secs_f64();
+                let elapsed = clock();
                 (hooks.progress)(&Progress {
                     epoch,
                     epochs: opts.epochs,
@@ -240,7 +274,7 @@ pub fn train(
         } else {
             since_best += 1;
         }
-        let elapsed = started.elapsed().as_secs_f64();
+        let elapsed = clock();
         (hooks.progress)(&Progress {
             epoch,
             epochs: opts.epochs,
@@ -256,21 +290,48 @@ pub fn train(
             learning_rate: lr,
             fraction: done_batches as f64 / planned as f64,
         });
-        if opts.patience > 0 && since_best >= opts.patience {
-            stopped_early = epoch < opts.epochs;
+        stopped = opts.patience > 0 && since_best >= opts.patience;
+        if !stopped {
+            lr = next_rate(
+                &opts.schedule,
+                lr,
+                epoch,
+                val_loss,
+                &mut plateau_best,
+                &mut plateau_wait,
+            );
+            opt.set_lr(lr);
+        }
+        if let Some(spec) = spec {
+            // The state the next epoch starts from; moved out and back so nothing is copied.
+            let c = Checkpoint {
+                fingerprint: spec.fingerprint.clone(),
+                epochs_finished: epoch,
+                stopped,
+                rng_state: rng.state(),
+                learning_rate: lr,
+                best: best.take(),
+                since_best,
+                plateau_best,
+                plateau_wait,
+                history: std::mem::take(&mut history),
+                done_batches,
+                seen_samples,
+                elapsed_secs: clock(),
+                order: std::mem::take(&mut order),
+                weights: vs.variables().into_iter().collect(),
+                optimizer: opt.state(),
+            };
+            let written = c.write(&spec.path);
+            (best, history, order) = (c.best, c.history, c.order);
+            written?;
+        }
+        if stopped {
             break;
         }
-        lr = next_rate(
-            &opts.schedule,
-            lr,
-            epoch,
-            val_loss,
-            &mut plateau_best,
-            &mut plateau_wait,
-        );
-        opt.set_lr(lr);
     }
-    let train_secs = started.elapsed().as_secs_f64();
+    let stopped_early = stopped && history.len() < opts.epochs;
+    let train_secs = clock();
     let best_epoch = match best {
         Some(b) => {
             restore(&vs, &b.weights);
@@ -299,7 +360,54 @@ pub fn train(
         metrics,
         train_secs,
         samples_per_sec: seen_samples as f64 / train_secs.max(1e-9),
+        resumed_from_epoch,
     })
+}
+
+/// Whether `order` lists each of the rows 0..n once: a saved order of other data is not.
+fn is_permutation(order: &[i64], n: usize) -> bool {
+    let mut seen = vec![false; n];
+    order.len() == n
+        && order.iter().all(|&i| {
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| seen.get_mut(i))
+                .is_some_and(|s| !std::mem::replace(s, true))
+        })
+}
+
+/// Whether `saved` holds exactly the model's variables, with their shapes.
+fn check_names(vs: &nn::VarStore, saved: &[(String, Tensor)]) -> Result<(), String> {
+    let vars = vs.variables();
+    if saved.len() != vars.len() {
+        return Err(format!(
+            "{} variables, the model has {}",
+            saved.len(),
+            vars.len()
+        ));
+    }
+    for (k, t) in saved {
+        match vars.get(k) {
+            None => return Err(format!("{k:?} is not a variable of the model")),
+            Some(v) if v.size() != t.size() || v.kind() != t.kind() => {
+                return Err(format!(
+                    "{k} is {:?} {:?}, the model's is {:?} {:?}",
+                    t.kind(),
+                    t.size(),
+                    v.kind(),
+                    v.size()
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn load_weights(vs: &nn::VarStore, saved: &[(String, Tensor)]) -> Result<(), String> {
+    check_names(vs, saved)?;
+    restore(vs, saved);
+    Ok(())
 }
 
 fn class_weights(cw: &ClassWeights, train: &Samples) -> Option<[f32; 3]> {

@@ -104,6 +104,7 @@ fn quiet(data: &SplitSamples, o: &TrainOptions) -> Result<trainer::Trained, Trai
         Hooks {
             progress: &mut |_| {},
             cancelled: &|| false,
+            checkpoint: None,
         },
     )
 }
@@ -167,6 +168,7 @@ fn cancellation_is_seen_within_one_batch() {
                 batches.set(batches.get() + 1);
                 batches.get() > stop_after
             },
+            checkpoint: None,
         },
     );
     assert_eq!(
@@ -286,4 +288,61 @@ fn a_model_copied_to_another_store_predicts_the_same_and_damage_is_refused() {
     ));
     assert_eq!(dst.list().len(), 1, "the damaged copy is not listed");
     assert_eq!(dst.read("sine_roc").unwrap().listed.metadata.version, 1);
+}
+
+#[test]
+fn a_cancelled_pipeline_run_resumes_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ModelStore::new(&dir.path().join("models"));
+    let plan = pipeline::plan(SINE_STRATEGY, None, None).unwrap();
+    let bars = vec![(
+        "SINE".to_string(),
+        vec![(Timeframe::H1, Arc::new(sine_bars(1500, 48.0)))],
+    )];
+    let whole = pipeline::run(&plan, &bars, Device::Cpu, &store, &mut |_| {}, &|| false).unwrap();
+    assert_eq!(whole.resumed_from_epoch, None);
+
+    let spec = ktrdr_train::CheckpointSpec {
+        path: dir.path().join("run.ckpt"),
+        fingerprint: "sine 1500".into(),
+    };
+    let calls = Cell::new(0usize);
+    let cancelled = || {
+        calls.set(calls.get() + 1);
+        calls.get() > 50
+    };
+    let r = pipeline::run_with_checkpoint(
+        &plan,
+        &bars,
+        Device::Cpu,
+        &store,
+        &mut |_| {},
+        &cancelled,
+        Some(&spec),
+    );
+    let Err(TrainError::Cancelled { epoch, .. }) = r else {
+        panic!("not cancelled");
+    };
+    assert!(epoch >= 2, "cancelled in epoch {epoch}: no checkpoint yet");
+    let resumed = pipeline::run_with_checkpoint(
+        &plan,
+        &bars,
+        Device::Cpu,
+        &store,
+        &mut |_| {},
+        &|| false,
+        Some(&spec),
+    )
+    .unwrap();
+    assert_eq!(resumed.resumed_from_epoch, Some(epoch - 1));
+    assert_eq!(resumed.metrics.history, whole.metrics.history);
+    assert_eq!(resumed.metrics.test, whole.metrics.test);
+    let p1 = pipeline::predict(&store, &whole.metadata.name, "SINE", &bars[0].1, None).unwrap();
+    let p2 = pipeline::predict(&store, &resumed.metadata.name, "SINE", &bars[0].1, None).unwrap();
+    assert_ne!(p1.model, p2.model);
+    assert_eq!(p1.probabilities, p2.probabilities);
+    // The caller removes the checkpoint once the model is saved.
+    assert!(spec.path.exists());
+    spec.remove().unwrap();
+    assert!(!spec.path.exists());
 }

@@ -65,6 +65,7 @@ fn main() {
         Hooks {
             progress: &mut |_| {},
             cancelled: &|| false,
+            checkpoint: None,
         },
     ) {
         Ok(t) => println!(
