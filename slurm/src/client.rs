@@ -276,8 +276,8 @@ mod tests {
 
     #[test]
     fn sbatch_messages_lose_their_prefix() {
-        let stderr = "sbatch: error: invalid partition specified: nosuch\n\
-                      sbatch: error: Batch job submission failed: Invalid partition name specified\n";
+        // What sbatch printed for `-p nosuch` on the test cluster.
+        let stderr = include_str!("../tests/fixtures/sbatch-unknown-partition.stderr");
         assert_eq!(
             sbatch_message(stderr),
             "invalid partition specified: nosuch; \
