@@ -8,9 +8,14 @@
 #   tmux             drives `ktrdrctl top` as a person would (tests/tests/top.rs)
 #   chromium         headless browser that opens the charts' HTML (tests/tests/chart.rs)
 #   node, npm        npm fetches lightweight-charts from the npm registry (scripts/fetch-charts-js.sh)
+#   slurmctld, slurmd, slurm-client, munge
+#                    a one-node Slurm cluster (scripts/slurm-cluster.sh) for slurm/tests/cluster.rs
 # Idempotent: installs nothing, and runs no `apt-get update`, when everything is already there.
 # Runs as root (CI) or through sudo when available. No systemd manager is needed or started.
 set -euo pipefail
+
+# The daemons (slurmctld, slurmd, munged) live in /usr/sbin, which a non-root PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
 
 # tool -> package that provides it
 declare -A NEEDED=(
@@ -24,6 +29,12 @@ declare -A NEEDED=(
   [chromium]=chromium
   [node]=nodejs
   [npm]=npm
+  [slurmctld]=slurmctld
+  [slurmd]=slurmd
+  [sbatch]=slurm-client
+  [squeue]=slurm-client
+  [munged]=munge
+  [mungekey]=munge
 )
 
 missing=()
