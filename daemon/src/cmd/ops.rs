@@ -1,9 +1,11 @@
-//! `ops list|show|watch|cancel|demo`, and how every command that starts an operation answers.
+//! `ops list|show|watch|cancel|demo|resume`, and how every command that starts an operation
+//! answers.
 
 use super::{Conn, Streamed};
 use crate::context::Daemon;
 use ktrdr_protocol::model::OperationRecord;
-use ktrdr_protocol::request::{OpRef, OpsDemo, OpsList};
+use ktrdr_protocol::operation::{OpKind, OpParams};
+use ktrdr_protocol::request::{OpRef, OpsDemo, OpsList, OpsResume};
 use ktrdr_protocol::{Reply, Response, WireError};
 
 pub async fn list(ctx: &Daemon, req: OpsList) -> Result<Reply, WireError> {
@@ -36,6 +38,28 @@ pub async fn watch(ctx: &Daemon, req: OpRef, conn: &mut Conn) -> Streamed {
             return Ok(ctx.operations.get(id).await.map(Reply::Operation));
         }
     }
+}
+
+/// Resumes an interrupted operation through the service of its kind (the record's typed kind
+/// says which; only trainings and sweeps keep what a resume needs).
+pub async fn resume(ctx: &Daemon, req: OpsResume, conn: &mut Conn) -> Streamed {
+    let resumed = match ctx.operations.get(req.id).await {
+        Err(e) => Err(e),
+        Ok(rec) => match (&rec.params, rec.kind) {
+            (_, OpKind::Training) => ctx.training.resume(rec).await,
+            (_, OpKind::Sweep) => ctx.sweep.resume(rec).await,
+            (OpParams::SweepCell(p), _) => Err(WireError::conflict(format!(
+                "operation {} is a cell of sweep {}; cells resume with their sweep",
+                rec.id, p.sweep
+            ))
+            .with_hint(format!("`ktrdrctl ops resume {}`", p.sweep))),
+            (_, kind) => Err(WireError::conflict(format!(
+                "{kind} operations cannot be resumed; only trainings and sweeps keep checkpoints"
+            ))
+            .with_hint("start it again")),
+        },
+    };
+    started(ctx, resumed, req.follow, conn).await
 }
 
 pub async fn demo(ctx: &Daemon, req: OpsDemo, conn: &mut Conn) -> Streamed {

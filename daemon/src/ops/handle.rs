@@ -50,6 +50,12 @@ impl OpHandle {
         self.cancel.is_cancelled()
     }
 
+    /// Whether the daemon is stopping: work cancelled now is interrupted (and may resume), not
+    /// cancelled by a user.
+    pub fn is_closing(&self) -> bool {
+        self.registry.is_closing()
+    }
+
     pub async fn cancelled(&self) {
         self.cancel.cancelled().await
     }

@@ -263,6 +263,19 @@ impl Registry {
                     rec.progress.percent = 100.0;
                     rec.progress.message = "done".into();
                 }
+                // Stopped with the daemon: a kind that can continue where it stopped stays
+                // resumable (`ops resume`; sweeps resume by themselves at the next start).
+                Err(e) if cancelled && inner.closed && kind_resumes(rec.kind) => {
+                    rec.state = OpState::Interrupted;
+                    rec.progress.message = "interrupted: the daemon stopped".into();
+                    rec.error = Some(
+                        WireError::unavailable(format!(
+                            "interrupted by the daemon's shutdown ({})",
+                            e.message
+                        ))
+                        .with_hint(resume_hint(rec.kind, id)),
+                    );
+                }
                 Err(e) if cancelled || e.kind == ktrdr_protocol::ErrorKind::Cancelled => {
                     rec.state = OpState::Cancelled;
                     rec.progress.message = "cancelled".into();
@@ -306,6 +319,72 @@ impl Registry {
         self.prune().await;
         self.pump(kind);
         Some(state)
+    }
+
+    /// Runs an interrupted operation again under its own id: its record goes back to pending
+    /// and `work` (which continues from whatever the first run left: checkpoints, finished
+    /// cells) is queued like a new operation's.
+    pub async fn resume(
+        self: &Arc<Self>,
+        id: u64,
+        work: Work,
+    ) -> Result<OperationRecord, WireError> {
+        if self.lock().closed {
+            return Err(WireError::unavailable("the daemon is shutting down"));
+        }
+        if self.lock().live.contains_key(&id) {
+            return Err(
+                WireError::conflict(format!("operation {id} is already running"))
+                    .with_hint(format!("follow it with `ktrdrctl ops watch {id}`")),
+            );
+        }
+        let mut rec = self.get(id).await?;
+        if rec.state != OpState::Interrupted {
+            return Err(WireError::conflict(format!(
+                "operation {id} is {}; only interrupted operations can be resumed",
+                rec.state.as_str()
+            ))
+            .with_hint(format!("see its outcome with `ktrdrctl ops show {id}`")));
+        }
+        rec.state = OpState::Pending;
+        rec.started_ms = None;
+        rec.finished_ms = None;
+        rec.error = None;
+        rec.result = None;
+        rec.progress = Progress {
+            message: "queued (resuming)".into(),
+            ..rec.progress
+        };
+        let r = rec.clone();
+        self.blocking(move |s| s.update(&r)).await?;
+        self.counters.started.fetch_add(1, Ordering::Relaxed);
+        self.metrics.created(rec.kind);
+        let kind = rec.kind;
+        let (tx, _) = watch::channel(rec);
+        {
+            let mut inner = self.lock();
+            if inner.live.contains_key(&id) {
+                return Err(WireError::conflict(format!(
+                    "operation {id} is already running"
+                )));
+            }
+            inner.live.insert(
+                id,
+                Live {
+                    tx,
+                    cancel: CancellationToken::new(),
+                    work: Some(work),
+                },
+            );
+            inner.queues.entry(kind).or_default().push_back(id);
+        }
+        self.pump(kind);
+        self.get(id).await
+    }
+
+    /// Whether the daemon is stopping (work that stops now is interrupted, not cancelled).
+    pub fn is_closing(&self) -> bool {
+        self.lock().closed
     }
 
     fn record_outcome(&self, state: OpState) {
@@ -468,6 +547,19 @@ impl Registry {
         if let Err(e) = self.blocking(move |s| s.update(&rec)).await {
             tracing::warn!(error = %e, "could not persist operation progress");
         }
+    }
+}
+
+/// Kinds whose work can continue from what an interrupted run left behind.
+pub fn kind_resumes(kind: OpKind) -> bool {
+    matches!(kind, OpKind::Training | OpKind::Sweep | OpKind::SweepCell)
+}
+
+fn resume_hint(kind: OpKind, id: u64) -> String {
+    match kind {
+        OpKind::Sweep => "the sweep resumes by itself when ktrdrd starts again".into(),
+        OpKind::SweepCell => "its sweep resumes it when ktrdrd starts again".into(),
+        _ => format!("continue it from its last checkpoint with `ktrdrctl ops resume {id}`"),
     }
 }
 

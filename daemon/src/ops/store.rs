@@ -77,7 +77,7 @@ impl Store {
                         ktrdr_protocol::ErrorKind::Unavailable,
                         "the daemon stopped while this operation was pending or running",
                     )
-                    .with_hint("start it again")
+                    .with_hint("resume a training with `ktrdrctl ops resume ID` (sweeps resume by themselves); start other operations again")
                 )
             ],
         )?;

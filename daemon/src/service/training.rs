@@ -34,6 +34,8 @@ pub struct TrainingService {
     pub config: TrainingConfig,
     pub counters: Arc<TrainingCounters>,
     metrics: RequestMetrics,
+    /// Where trainings checkpoint (`<state_dir>/checkpoints`).
+    checkpoints: std::path::PathBuf,
 }
 
 impl TrainingService {
@@ -42,6 +44,7 @@ impl TrainingService {
         config: TrainingConfig,
         data: Arc<DataManager>,
         registry: Arc<Registry>,
+        checkpoints: std::path::PathBuf,
     ) -> Self {
         let counters = Arc::new(TrainingCounters::default());
         let trainer = Adapter::new(
@@ -62,13 +65,56 @@ impl TrainingService {
             config,
             counters,
             metrics: RequestMetrics::new(),
+            checkpoints,
         }
+    }
+
+    /// The model store, for the sweeps whose cells save models here.
+    pub fn store(&self) -> &Arc<ModelStore> {
+        &self.store
     }
 
     /// Starts a `training` operation, here or on the training host. Everything that can be
     /// checked at once (strategy, symbols, window, device) is, so a bad request fails before any
     /// operation exists.
     pub async fn train(&self, req: Train) -> Result<OperationRecord, WireError> {
+        let (params, work) = self.prepare(req).await?;
+        self.registry.start(OpParams::Training(params), work).await
+    }
+
+    /// Continues an interrupted training under its own id, from its last checkpoint.
+    pub async fn resume(&self, rec: OperationRecord) -> Result<OperationRecord, WireError> {
+        let OpParams::Training(p) = rec.params else {
+            return Err(WireError::internal("not a training"));
+        };
+        if let Some(host) = &p.host_service {
+            return Err(WireError::conflict(format!(
+                "operation {} ran on the training host {host}; resume it there",
+                rec.id
+            )));
+        }
+        let Some(strategy_yaml) = p.strategy_yaml else {
+            return Err(WireError::conflict(format!(
+                "operation {} was recorded before trainings kept their strategy; start it again",
+                rec.id
+            )));
+        };
+        let (_, work) = self
+            .prepare(Train {
+                strategy_yaml,
+                strategy_path: p.file,
+                symbols: Some(p.symbols),
+                timeframes: Some(p.timeframes),
+                start: p.start,
+                end: p.end,
+                device: p.device,
+                follow: false,
+            })
+            .await?;
+        self.registry.resume(rec.id, work).await
+    }
+
+    async fn prepare(&self, req: Train) -> Result<(TrainingParams, Work), WireError> {
         let symbols = req
             .symbols
             .as_ref()
@@ -96,6 +142,7 @@ impl TrainingService {
             end: req.end.clone(),
             device: req.device.clone(),
             host_service: self.trainer.host().map(|h| h.url()),
+            strategy_yaml: Some(plan.yaml.clone()),
         };
         // The host resolves the device itself (it is the one with the GPU) and loads the bars.
         let request = Train {
@@ -120,6 +167,7 @@ impl TrainingService {
                 device,
                 window,
                 threads: self.config.torch_threads,
+                checkpoints: Some(self.checkpoints.clone()),
             })
         };
         let work = self.trainer.work(TrainJob { local, request });
@@ -131,9 +179,7 @@ impl TrainingService {
                 outcome
             })
         });
-        self.registry
-            .start(OpParams::Training(params), counted)
-            .await
+        Ok((params, counted))
     }
 
     pub async fn list(&self) -> Result<ModelList, WireError> {

@@ -15,7 +15,8 @@ use ktrdr_market::Bars;
 use ktrdr_protocol::model::{ModelInfo, Progress};
 use ktrdr_protocol::operation::{OpResult, PartSizes, TrainingSummary};
 use ktrdr_protocol::{ErrorKind, WireError};
-use ktrdr_train::pipeline::SymbolBars;
+use ktrdr_train::checkpoint::CheckpointSpec;
+use ktrdr_train::pipeline::{Outcome, SymbolBars};
 use ktrdr_train::store::{Listed, StoreError};
 use ktrdr_train::{Device, ModelStore, Plan, TrainError};
 use std::sync::Arc;
@@ -75,6 +76,9 @@ pub struct Job {
     pub window: Window,
     /// Torch intra-op threads for this training (`training.torch_threads`).
     pub threads: usize,
+    /// The directory the training checkpoints in after each epoch, as `training-<op id>.ckpt`
+    /// (`None`: no checkpoints).
+    pub checkpoints: Option<std::path::PathBuf>,
 }
 
 /// Counts a training's outcome, whichever way it ran.
@@ -151,7 +155,154 @@ pub async fn load_bars(
     Ok(out)
 }
 
-/// The operation's work: load, then train on its own thread, then report the saved model.
+/// One training for [`train_on_thread`].
+pub struct ThreadJob {
+    pub plan: Plan,
+    pub bars: Vec<SymbolBars>,
+    pub device: Device,
+    /// Torch intra-op threads.
+    pub threads: usize,
+    pub store: Arc<ModelStore>,
+    /// Continue from this checkpoint when it exists; rewrite it after every epoch.
+    pub checkpoint: Option<CheckpointSpec>,
+    /// The thread's name.
+    pub name: String,
+}
+
+/// Trains and saves the model on an OS thread of its own (never a runtime worker). `report` and
+/// `cancelled` are called from that thread.
+pub async fn train_on_thread(
+    job: ThreadJob,
+    mut report: impl FnMut(&ktrdr_train::Progress) + Send + 'static,
+    cancelled: impl Fn() -> bool + Send + 'static,
+) -> Result<Outcome, TrainError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let runtime = tokio::runtime::Handle::current();
+    // The caller's span, so the thread's events carry its operation id.
+    let span = tracing::Span::current();
+    let ThreadJob {
+        plan,
+        bars,
+        device,
+        threads,
+        store,
+        checkpoint,
+        name,
+    } = job;
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(move || {
+            let _span = span.enter();
+            // Lets progress callbacks persist snapshots from this thread.
+            let _rt = runtime.enter();
+            ktrdr_train::device::set_threads(threads);
+            let result = ktrdr_train::run_with_checkpoint(
+                &plan,
+                &bars,
+                device,
+                &store,
+                &mut report,
+                &cancelled,
+                checkpoint.as_ref(),
+            );
+            let _ = tx.send(result);
+        })
+        .map_err(|e| TrainError::Io(format!("cannot start a training thread: {e}")))?;
+    rx.await
+        .map_err(|_| TrainError::Io("the training thread panicked".into()))?
+}
+
+/// Where a training operation keeps its checkpoint while it runs.
+pub fn checkpoint_path(dir: &std::path::Path, op: u64) -> std::path::PathBuf {
+    dir.join(format!("training-{op}.ckpt"))
+}
+
+/// What identifies a training's inputs: a checkpoint written for other inputs is refused.
+pub fn fingerprint(plan: &Plan, bars: &[SymbolBars]) -> String {
+    let mut h = Fnv::default();
+    h.write(plan.yaml.as_bytes());
+    for (symbol, series) in bars {
+        h.write(symbol.as_bytes());
+        for (tf, b) in series {
+            h.write(tf.to_string().as_bytes());
+            h.write(&(b.len() as u64).to_le_bytes());
+            for t in [b.ts().first(), b.ts().last()].into_iter().flatten() {
+                h.write(&t.to_le_bytes());
+            }
+            for c in [b.close().first(), b.close().last()].into_iter().flatten() {
+                h.write(&c.to_bits().to_le_bytes());
+            }
+        }
+    }
+    format!("{:016x}", h.0)
+}
+
+/// FNV-1a, 64 bits: a fingerprint that stays the same across processes and Rust versions (std's
+/// `DefaultHasher` promises neither), for files a Slurm worker writes and the daemon reads.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// Counts finished epochs and publishes throughput for the metrics, whichever way a training
+/// reports.
+pub struct EpochCounter {
+    counters: Arc<TrainingCounters>,
+    id: u64,
+    /// Epochs finished as of the last report; `None` before the first, whose value is the
+    /// baseline (a resumed training starts with the checkpoint's epochs, trained earlier).
+    counted: Option<u64>,
+}
+
+impl EpochCounter {
+    pub fn new(counters: Arc<TrainingCounters>, id: u64) -> Self {
+        EpochCounter {
+            counters,
+            id,
+            counted: None,
+        }
+    }
+
+    pub fn report(&mut self, p: &ktrdr_train::Progress) {
+        // Epoch N in progress: N - 1 are finished.
+        let finished = (p.epoch as u64).saturating_sub(1);
+        let counted = *self.counted.get_or_insert(finished);
+        if finished > counted {
+            self.counters
+                .epochs
+                .fetch_add(finished - counted, Ordering::Relaxed);
+            self.counted = Some(finished);
+        }
+        if let Ok(mut m) = self.counters.throughput.lock() {
+            m.insert(self.id, p.samples_per_sec);
+        }
+    }
+
+    pub fn finish(&self, epochs_run: usize) {
+        if let Some(counted) = self.counted {
+            self.counters.epochs.fetch_add(
+                (epochs_run as u64).saturating_sub(counted),
+                Ordering::Relaxed,
+            );
+        }
+    }
+}
+
+/// The operation's work: load, then train on its own thread, then report the saved model. The
+/// checkpoint is kept only when the daemon's shutdown interrupted the training (`ops resume`
+/// continues from it); any other end removes it.
 pub async fn run(
     job: Job,
     data: Arc<DataManager>,
@@ -166,62 +317,60 @@ pub async fn run(
     let bars = load_bars(&data, &job.plan.symbols, &job.plan, job.window).await?;
     h.check()?;
     let _running = Running::new(&counters, h.id());
-    let thread_counters = Arc::clone(&counters);
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let runtime = tokio::runtime::Handle::current();
-    let handle = h.clone();
-    let thread_store = Arc::clone(&store);
-    // The operation's span, so the thread's events carry its id.
-    let span = tracing::Span::current();
-    std::thread::Builder::new()
-        .name(format!("train-{}", h.id()))
-        .spawn(move || {
-            let _span = span.enter();
-            // Lets the handle persist progress snapshots from this thread.
-            let _rt = runtime.enter();
-            ktrdr_train::device::set_threads(job.threads);
-            let h = handle;
-            let c = thread_counters;
-            let mut epochs_counted = 0u64;
-            let mut report = |p: &ktrdr_train::Progress| {
-                // Epoch N in progress: N - 1 are finished.
-                let finished = (p.epoch as u64).saturating_sub(1);
-                if finished > epochs_counted {
-                    c.epochs
-                        .fetch_add(finished - epochs_counted, Ordering::Relaxed);
-                    epochs_counted = finished;
-                }
-                if let Ok(mut m) = c.throughput.lock() {
-                    m.insert(h.id(), p.samples_per_sec);
-                }
-                h.progress(progress(p))
-            };
-            let result = ktrdr_train::run(
-                &job.plan,
-                &bars,
-                job.device,
-                &thread_store,
-                &mut report,
-                &|| h.is_cancelled(),
-            );
-            if let Ok(out) = &result {
-                let run = out.metrics.epochs_run as u64;
-                c.epochs
-                    .fetch_add(run.saturating_sub(epochs_counted), Ordering::Relaxed);
+    let ckpt_path = job.checkpoints.as_ref().map(|d| checkpoint_path(d, h.id()));
+    let checkpoint = ckpt_path.as_ref().map(|path| CheckpointSpec {
+        path: path.clone(),
+        fingerprint: fingerprint(&job.plan, &bars),
+    });
+    if let Some(dir) = &job.checkpoints {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| WireError::internal(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let epochs = Arc::new(std::sync::Mutex::new(EpochCounter::new(
+        Arc::clone(&counters),
+        h.id(),
+    )));
+    let (hp, hc, ep) = (h.clone(), h.clone(), Arc::clone(&epochs));
+    let name = format!("train-{}", h.id());
+    let result = train_on_thread(
+        ThreadJob {
+            plan: job.plan,
+            bars,
+            device: job.device,
+            threads: job.threads,
+            store: Arc::clone(&store),
+            checkpoint,
+            name,
+        },
+        move |p| {
+            if let Ok(mut e) = ep.lock() {
+                e.report(p);
             }
-            let _ = tx.send(result);
-        })
-        .map_err(|e| WireError::internal(format!("cannot start a training thread: {e}")))?;
-    let result = rx
-        .await
-        .map_err(|_| WireError::internal("the training thread panicked"))?;
+            hp.progress(progress(p))
+        },
+        move || hc.is_cancelled(),
+    )
+    .await;
+    if let (Ok(out), Ok(e)) = (&result, epochs.lock()) {
+        e.finish(out.metrics.epochs_run);
+    }
+    let interrupted = matches!(result, Err(TrainError::Cancelled { .. })) && h.is_closing();
+    if let Some(path) = &ckpt_path
+        && !interrupted
+    {
+        remove_checkpoint(path);
+    }
     match result {
         Ok(out) => {
             let m = &out.metadata;
-            counters.samples_trained.fetch_add(
-                m.samples.train * out.metrics.epochs_run as u64,
-                Ordering::Relaxed,
-            );
+            // Epochs a checkpoint held were counted by the run that trained them.
+            let trained_here = out
+                .metrics
+                .epochs_run
+                .saturating_sub(out.resumed_from_epoch.unwrap_or(0));
+            counters
+                .samples_trained
+                .fetch_add(m.samples.train * trained_here as u64, Ordering::Relaxed);
             Ok(OpResult::Training(TrainingSummary {
                 model: m.name.clone(),
                 device: m.device.clone(),
@@ -238,14 +387,34 @@ pub async fn run(
                 samples_per_sec: m.samples_per_sec,
                 train_secs: m.train_secs,
                 parameters: m.parameters,
+                resumed_from_epoch: out.resumed_from_epoch.map(|e| e as u32),
                 ..TrainingSummary::default()
             }))
         }
-        Err(TrainError::Cancelled { epoch, batch }) => Err(WireError::cancelled(format!(
+        Err(TrainError::Cancelled { epoch, batch }) if interrupted => Err(WireError::cancelled(
+            format!("stopped at epoch {epoch}, batch {batch}; the checkpoint is kept"),
+        )),
+        Err(e) => Err(train_error(e)),
+    }
+}
+
+/// A training's failure as the user sees it.
+pub fn train_error(e: TrainError) -> WireError {
+    match e {
+        TrainError::Cancelled { epoch, batch } => WireError::cancelled(format!(
             "cancelled at epoch {epoch}, batch {batch}; no model saved"
-        ))),
-        Err(TrainError::Invalid(m)) => Err(WireError::validation(m)),
-        Err(other) => Err(WireError::internal(other.to_string())),
+        )),
+        TrainError::Invalid(m) => WireError::validation(m),
+        other => WireError::internal(other.to_string()),
+    }
+}
+
+/// Checkpoints are only worth keeping while their training can still resume.
+pub fn remove_checkpoint(path: &std::path::Path) {
+    match std::fs::remove_file(path) {
+        Ok(()) => tracing::debug!(path = %path.display(), "checkpoint removed"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot remove a checkpoint"),
     }
 }
 
