@@ -119,6 +119,7 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
         config.training.clone(),
         Arc::clone(&data),
         Arc::clone(&registry),
+        config.state_dir.join("checkpoints"),
     );
     training
         .counters
@@ -141,6 +142,19 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
         Arc::clone(&data),
         config.training.torch_threads,
     );
+    let sweep = crate::service::sweep::SweepService::new(crate::sweep::run::Env {
+        registry: Arc::clone(&registry),
+        data: Arc::clone(&data),
+        store: Arc::clone(&models.0),
+        config: config.sweep.clone(),
+        device: config.training.device.clone(),
+        threads: config.training.torch_threads,
+        slots: Arc::new(tokio::sync::Semaphore::new(
+            config.sweep.max_parallel.max(1),
+        )),
+        counters: Default::default(),
+        slurm: Some(crate::sweep::slurm::Cluster::new(&config.sweep.slurm)),
+    });
     let daemon = Arc::new(Daemon {
         system: SystemService::new(Arc::clone(&config), bound.activated),
         ib: IbService::new(gateway, Arc::clone(&data), Arc::clone(&registry)),
@@ -154,6 +168,7 @@ pub fn prepare(config: Config, inherited: Option<OwnedFd>) -> Result<Prepared, S
             config.chart.js_dir.clone(),
         ),
         training,
+        sweep,
         data: DataService::new(Arc::clone(&data), Arc::clone(&registry)),
         operations: OperationsService::new(registry, config.ops_db()),
         config,
@@ -273,6 +288,9 @@ pub async fn serve(p: Prepared) {
     // The saved subscriptions are back before the first request is answered (a client asking at
     // once sees them); their streams start in the background and connect to IB.
     daemon.live.resume().await;
+    // Sweeps a previous daemon left interrupted continue by themselves (their finished cells are
+    // kept; the others resume from their checkpoints).
+    daemon.sweep.resume_interrupted().await;
     crate::notify::ready(&format!("serving on {}", bound.path.display()));
     crate::server::run(daemon, bound, signal).await;
 }

@@ -9,6 +9,7 @@ use crate::service::ib::IbService;
 use crate::service::live::LiveService;
 use crate::service::operations::OperationsService;
 use crate::service::strategy::StrategyService;
+use crate::service::sweep::SweepService;
 use crate::service::system::SystemService;
 use crate::service::training::TrainingService;
 use crate::shutdown::Trigger;
@@ -32,11 +33,12 @@ pub struct Daemon {
     pub requests: crate::telemetry::requests::RequestTelemetry,
     pub live: LiveService,
     pub chart: ChartService,
+    pub sweep: SweepService,
 }
 
 impl Daemon {
     /// Every service, in the order `health`, `status` and `stats` list them.
-    pub fn services(&self) -> [&dyn Service; 9] {
+    pub fn services(&self) -> [&dyn Service; 10] {
         [
             &self.system,
             &self.operations,
@@ -47,6 +49,7 @@ impl Daemon {
             &self.backtest,
             &self.live,
             &self.chart,
+            &self.sweep,
         ]
     }
 

@@ -28,6 +28,9 @@
 //! - [`training`]: trainings as operations on their own OS threads (libtorch through `ktrdr-train`).
 //! - [`backtest`]: backtests as operations (the pure `ktrdr-backtest` engine fed with model scores)
 //!   and their saved results.
+//! - [`sweep`]: sweeps (grid x symbols x timeframes x walk-forward windows; planned by the pure
+//!   `ktrdr-sweep`), their cells run here or as a Slurm job array, and `ktrdrd job run`, the
+//!   one-shot worker a Slurm task runs.
 //! - [`ops`]: long-running operations (progress, cancel, queueing, SQLite-backed history).
 //! - [`blocking`]: CPU-heavy work off the runtime.
 //! - [`notify`]: sd_notify readiness, status and watchdog for systemd.
@@ -58,6 +61,7 @@ pub mod server;
 pub mod service;
 pub mod shutdown;
 pub mod strategy;
+pub mod sweep;
 pub mod telemetry;
 pub mod time;
 pub mod training;

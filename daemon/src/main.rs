@@ -38,10 +38,43 @@ struct Args {
     /// Print the configuration reference (docs/configuration.md, as Markdown) and exit.
     #[arg(long)]
     print_config_docs: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// One-shot work without a socket or a daemon (what a sweep's Slurm tasks run).
+    #[command(subcommand)]
+    Job(JobCommand),
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum JobCommand {
+    /// Run one sweep cell from its spec.json (written by the daemon that submitted the sweep):
+    /// train with checkpoints, backtest, write the result; exit.
+    Run {
+        /// The cell's spec.json, on the shared filesystem.
+        spec: PathBuf,
+        /// Log filter (default: info).
+        #[arg(long, value_name = "FILTER", default_value = "info")]
+        log: String,
+    },
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(Command::Job(JobCommand::Run { spec, log })) = &args.command {
+        ktrdr_daemon::telemetry::logging::init(
+            log,
+            ktrdr_daemon::telemetry::logging::LogFormat::Human,
+            false,
+        );
+        return match ktrdr_daemon::sweep::worker::run(spec) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e.kind, &e.message, e.hint.as_deref()),
+        };
+    }
     if args.print_config_docs {
         print!("{}", ktrdr_daemon::config::docs::markdown());
         return ExitCode::SUCCESS;

@@ -178,6 +178,12 @@ impl Slurm {
         Ok(())
     }
 
+    /// Cancels one task of an array (`scancel ARRAY_TASK`).
+    pub fn cancel_task(&self, task: &str) -> Result<()> {
+        self.run_ok("scancel", &[task], Some(task))?;
+        Ok(())
+    }
+
     /// Puts a running (or finished) job or task (`"ARRAY_TASK"`) back in the queue
     /// (`scontrol requeue`). Its restart count goes up at once; it becomes eligible again only
     /// after AuthInfo's `cred_expire` + 1 s (default 121 s). Requeueing a task that is still

@@ -26,7 +26,7 @@
 //! let id = slurm.submit(&Submission {
 //!     job_name: "sweep".into(),
 //!     script: "/shared/run/task.sh".into(),
-//!     array: (0, 99),
+//!     array: (0..100).collect(),
 //!     max_running: Some(8),
 //!     partition: None,
 //!     account: None,

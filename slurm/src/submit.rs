@@ -9,8 +9,8 @@ use crate::error::{Result, SlurmError};
 /// SLURM_ARRAY_JOB_ID).
 pub type JobId = u64;
 
-/// One `sbatch` of a job array: the same script for tasks `array.0..=array.1`, each of which
-/// reads its index from SLURM_ARRAY_TASK_ID.
+/// One `sbatch` of a job array: the same script for the tasks `array` lists, each of which reads
+/// its index from SLURM_ARRAY_TASK_ID.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submission {
     /// `--job-name`.
@@ -19,8 +19,9 @@ pub struct Submission {
     /// relative to the caller's working directory (which is also the job's, unless `extra_args`
     /// has `--chdir`).
     pub script: PathBuf,
-    /// First and last task index, inclusive (`--array=FIRST-LAST`).
-    pub array: (u32, u32),
+    /// The task indices (`--array=0-3,7,9-11`): any set, so a resumed sweep can submit just the
+    /// cells it still needs under their own indices.
+    pub array: Vec<u32>,
     /// At most this many tasks run at once (`%N`).
     pub max_running: Option<u32>,
     pub partition: Option<String>,
@@ -50,8 +51,7 @@ impl Submission {
     /// appends to its log instead of truncating what its first run wrote) and an explicit
     /// `--requeue`/`--no-requeue`, so the cluster's JobRequeue default does not decide.
     pub fn sbatch_args(&self) -> Vec<String> {
-        let (first, last) = self.array;
-        let mut array = format!("--array={first}-{last}");
+        let mut array = format!("--array={}", array_spec(&self.array));
         if let Some(n) = self.max_running {
             array.push_str(&format!("%{n}"));
         }
@@ -97,9 +97,8 @@ impl Submission {
     /// and `env` entries `--export`'s comma-separated list cannot carry.
     pub fn validate(&self) -> Result<()> {
         let invalid = |msg: String| Err(SlurmError::InvalidSubmission(msg));
-        let (first, last) = self.array;
-        if first > last {
-            return invalid(format!("array {first}-{last} runs backwards"));
+        if self.array.is_empty() {
+            return invalid("the array has no task".into());
         }
         if self.max_running == Some(0) {
             return invalid("max_running must be at least 1".into());
@@ -128,6 +127,31 @@ impl Submission {
     }
 }
 
+/// Task indices as sbatch's `--array` list: sorted, duplicates dropped, runs as ranges
+/// (`[0, 1, 2, 5, 7, 8]` -> `0-2,5,7-8`).
+pub fn array_spec(indices: &[u32]) -> String {
+    let mut v = indices.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < v.len() {
+        let start = v[i];
+        let mut end = start;
+        while i + 1 < v.len() && v[i + 1] == end + 1 {
+            i += 1;
+            end = v[i];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    parts.join(",")
+}
+
 /// Reads the job id from `sbatch --parsable` output: `123`, or `123;cluster` on a federation.
 /// The id is on the last non-empty line.
 pub fn parse_parsable(stdout: &str) -> Result<JobId> {
@@ -151,7 +175,7 @@ mod tests {
         Submission {
             job_name: "sweep".into(),
             script: "/data/run.sh".into(),
-            array: (0, 9),
+            array: (0..=9).collect(),
             max_running: None,
             partition: None,
             account: None,
@@ -225,12 +249,25 @@ mod tests {
     }
 
     #[test]
-    fn validation() {
-        let backwards = Submission {
-            array: (3, 2),
+    fn array_lists_become_ranges() {
+        assert_eq!(array_spec(&[0, 1, 2, 5, 7, 8]), "0-2,5,7-8");
+        assert_eq!(array_spec(&[9, 3, 3, 4]), "3-4,9");
+        assert_eq!(array_spec(&[4]), "4");
+        let s = Submission {
+            array: vec![1, 2, 3, 6],
+            max_running: Some(2),
             ..minimal()
         };
-        assert!(backwards.validate().is_err());
+        assert!(s.sbatch_args().contains(&"--array=1-3,6%2".to_string()));
+    }
+
+    #[test]
+    fn validation() {
+        let empty = Submission {
+            array: vec![],
+            ..minimal()
+        };
+        assert!(empty.validate().is_err());
         let zero = Submission {
             max_running: Some(0),
             ..minimal()

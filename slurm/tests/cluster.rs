@@ -130,7 +130,7 @@ fn submission(dir: &Path, name: &str, last: u32, env: Vec<(String, String)>) -> 
     Submission {
         job_name: name.into(),
         script: dir.join("task.sh"),
-        array: (0, last),
+        array: (0..=last).collect(),
         max_running: None,
         partition: None,
         account: None,

@@ -154,7 +154,49 @@ pub async fn keep(env: &Env, detail: Detail) -> Result<BacktestSummary, WireErro
 }
 
 pub async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<OpResult, WireError> {
-    step(h, 0.0, "loading bars");
+    let (hp, hc) = (h.clone(), h.clone());
+    let detail = replay_detail(
+        &job,
+        &env.data,
+        &env.store,
+        env.torch_threads,
+        h.id(),
+        Arc::new(move |pct, msg| step(&hp, pct, msg)),
+        Arc::new(move || hc.is_cancelled()),
+    )
+    .await?;
+    h.check()?;
+    step(h, 90.0, "saving results");
+    Ok(OpResult::Backtest(Box::new(keep(env, detail).await?)))
+}
+
+/// Reports a percentage and a message.
+pub type StepFn = Arc<dyn Fn(f64, String) + Send + Sync>;
+/// Tells whether the work should stop.
+pub type CancelFn = Arc<dyn Fn() -> bool + Send + Sync>;
+
+fn check(cancelled: &CancelFn) -> Result<(), WireError> {
+    if cancelled() {
+        Err(WireError::cancelled("cancelled by request"))
+    } else {
+        Ok(())
+    }
+}
+
+/// The replay itself, without an operation: progress and cancellation go through closures, so a
+/// sweep's cells (in this daemon or in a Slurm worker, which has no registry) run the same code.
+/// `id` becomes the summary's id.
+pub async fn replay_detail(
+    job: &Job,
+    data: &Arc<DataManager>,
+    store: &Arc<ModelStore>,
+    threads: usize,
+    id: u64,
+    progress: StepFn,
+    cancelled: CancelFn,
+) -> Result<Detail, WireError> {
+    let h = (progress, cancelled);
+    (h.0)(0.0, "loading bars".into());
     // Everything up to the end: bars before the start warm the indicators up; bars after the end
     // are never loaded, so no feature can see them.
     let upto = Window {
@@ -167,7 +209,7 @@ pub async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<OpResult, WireE
             symbol: job.symbol.clone(),
             timeframe: tf,
         };
-        let (bars, range) = env.data.window(&key, upto).await.map_err(|e| {
+        let (bars, range) = data.window(&key, upto).await.map_err(|e| {
             if e.kind == ktrdr_protocol::ErrorKind::NotFound {
                 e.with_hint(format!(
                     "the model's strategy needs {tf} bars of {}: import or load them first",
@@ -199,26 +241,19 @@ pub async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<OpResult, WireE
             job.symbol, job.timeframe
         )));
     }
-    h.check()?;
-    step(h, 10.0, "computing features and model probabilities");
-    let (store, model, symbol) = (
-        Arc::clone(&env.store),
-        job.model.clone(),
-        job.symbol.clone(),
-    );
-    let hb = h.clone();
-    let threads = env.torch_threads;
+    check(&h.1)?;
+    (h.0)(10.0, "computing features and model probabilities".into());
+    let (store, model, symbol) = (Arc::clone(store), job.model.clone(), job.symbol.clone());
+    let (hp, hc) = (Arc::clone(&h.0), Arc::clone(&h.1));
     let runtime = tokio::runtime::Handle::current();
     let scored = tokio::task::spawn_blocking(move || {
         let _rt = runtime.enter();
         ktrdr_train::device::set_threads(threads);
         let mut progress = |done: usize, total: usize| {
             let pct = 10.0 + 70.0 * done as f64 / total.max(1) as f64;
-            step(&hb, pct, format!("scored {done}/{total} bars"));
+            hp(pct, format!("scored {done}/{total} bars"));
         };
-        score(&store, &model, &symbol, &series, &mut progress, &|| {
-            hb.is_cancelled()
-        })
+        score(&store, &model, &symbol, &series, &mut progress, &|| hc())
     })
     .await
     .map_err(|e| WireError::internal(format!("backtest task failed: {e}")))?
@@ -227,8 +262,8 @@ pub async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<OpResult, WireE
         ScoreError::Predict(PredictError::Store(s)) => store_error(s),
         ScoreError::Predict(PredictError::Invalid(m)) => WireError::validation(m),
     })?;
-    h.check()?;
-    step(h, 80.0, "replaying");
+    check(&h.1)?;
+    (h.0)(80.0, "replaying".into());
     let ts = &base.ts()[first..];
     let cfg = Config {
         confidence_threshold: scored.rules.confidence_threshold,
@@ -270,7 +305,7 @@ pub async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<OpResult, WireE
     let m = &outcome.metrics;
     let bh = &outcome.buy_hold;
     let summary = BacktestSummary {
-        id: h.id(),
+        id,
         model: meta.name.clone(),
         symbol: job.symbol.clone(),
         timeframe: job.timeframe.to_string(),
@@ -293,15 +328,12 @@ pub async fn replay(job: Job, env: &Env, h: &OpHandle) -> Result<OpResult, WireE
         host_service: None,
         host_operation: None,
     };
-    h.check()?;
-    step(h, 90.0, "saving results");
-    let detail = Detail {
-        summary: summary.clone(),
+    Ok(Detail {
+        summary,
         ts: ts.to_vec(),
         close: prices.close.to_vec(),
         equity: outcome.equity,
         buy_hold: outcome.buy_hold.equity,
         trades: outcome.trades,
-    };
-    Ok(OpResult::Backtest(Box::new(keep(env, detail).await?)))
+    })
 }

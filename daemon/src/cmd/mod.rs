@@ -14,6 +14,7 @@ mod stats;
 mod status;
 mod stop;
 mod strategy;
+mod sweep;
 mod training;
 
 use crate::context::Daemon;
@@ -88,6 +89,11 @@ async fn answer(ctx: &Arc<Daemon>, req: Request, conn: &mut Conn) -> Result<(), 
         Request::PredictFollow(r) => live::predict_follow(ctx, r, conn).await?,
         Request::Chart(r) => chart::chart(ctx, r, conn).await?,
         Request::BacktestHtml(r) => chart::backtest_html(ctx, r, conn).await?,
+        Request::OpsResume(r) => ops::resume(ctx, r, conn).await?,
+        Request::SweepRun(r) => sweep::run(ctx, r, conn).await?,
+        Request::SweepShow(r) => sweep::show(ctx, r).await,
+        Request::SweepCancel(r) => sweep::cancel(ctx, r).await,
+        Request::SweepList => sweep::list(ctx).await,
     };
     let error = result.as_ref().err().map(|e| e.kind);
     timing.finish(error);

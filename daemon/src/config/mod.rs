@@ -55,6 +55,12 @@ pub struct OpsConfig {
 
 impl OpsConfig {
     pub fn limit_for(&self, kind: &str) -> usize {
+        // A sweep's cells are throttled by their sweep (`sweeps.max_parallel` for local cells;
+        // Slurm cells use the cluster's cores, not this machine's), so the registry must not
+        // queue them a second time unless the user asks for a limit.
+        if kind == "sweep_cell" && !self.limits.contains_key(kind) {
+            return usize::MAX;
+        }
         self.limits
             .get(kind)
             .copied()
@@ -118,6 +124,30 @@ pub struct ChartConfig {
     pub js_dir: PathBuf,
 }
 
+/// Sweeps (`crate::sweep`) and their Slurm executor.
+#[derive(Debug, Clone)]
+pub struct SweepConfig {
+    pub executor: ktrdr_protocol::sweep::Executor,
+    pub max_parallel: usize,
+    pub slurm: SlurmConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct SlurmConfig {
+    pub partition: Option<String>,
+    pub account: Option<String>,
+    pub time_limit: Option<String>,
+    pub cpus_per_task: usize,
+    pub mem: Option<String>,
+    pub gres: Option<String>,
+    pub extra_args: Vec<String>,
+    /// Resolved: `slurm.shared_dir`, else `<state_dir>/sweeps`.
+    pub shared_dir: PathBuf,
+    /// Resolved: `slurm.worker`, else this executable.
+    pub worker: PathBuf,
+    pub poll: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub config_file: Option<PathBuf>,
@@ -140,6 +170,7 @@ pub struct Config {
     pub backtest: BacktestConfig,
     pub live: LiveConfig,
     pub chart: ChartConfig,
+    pub sweep: SweepConfig,
     /// Empty in release builds.
     pub test_knobs: testing::TestKnobs,
     /// Every setting with its value and source, for `ktrdrctl config`, in declaration order.
@@ -254,6 +285,32 @@ impl Config {
         let chart = ChartConfig {
             js_dir: l.get(&s::CHART_JS_DIR)?.0,
         };
+        let text = |v: String| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+        let sweep = SweepConfig {
+            executor: l.get(&s::SWEEPS_EXECUTOR)?,
+            max_parallel: l.get(&s::SWEEPS_MAX_PARALLEL)?,
+            slurm: SlurmConfig {
+                partition: text(l.get(&s::SLURM_PARTITION)?),
+                account: text(l.get(&s::SLURM_ACCOUNT)?),
+                time_limit: text(l.get(&s::SLURM_TIME_LIMIT)?),
+                cpus_per_task: l.get(&s::SLURM_CPUS_PER_TASK)?,
+                mem: text(l.get(&s::SLURM_MEM)?),
+                gres: text(l.get(&s::SLURM_GRES)?),
+                extra_args: l
+                    .get(&s::SLURM_EXTRA_ARGS)?
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect(),
+                shared_dir: text(l.get(&s::SLURM_SHARED_DIR)?)
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| state_dir.join("sweeps")),
+                worker: text(l.get(&s::SLURM_WORKER)?)
+                    .map(PathBuf::from)
+                    .or_else(|| std::env::current_exe().ok())
+                    .unwrap_or_else(|| PathBuf::from("ktrdrd")),
+                poll: l.get(&s::SLURM_POLL)?.0,
+            },
+        };
         let test_knobs = testing::TestKnobs::load(&env)?;
         let (settings, env_read) = (l.settings, l.env_read);
         Ok(Config {
@@ -275,6 +332,7 @@ impl Config {
             backtest,
             live,
             chart,
+            sweep,
             test_knobs,
             settings,
             env_read,

@@ -22,10 +22,11 @@ pub enum Section {
     Backtest,
     Live,
     Chart,
+    Sweep,
 }
 
 impl Section {
-    pub const EVERY: [Section; 8] = [
+    pub const EVERY: [Section; 9] = [
         Section::System,
         Section::Operations,
         Section::Data,
@@ -34,6 +35,7 @@ impl Section {
         Section::Backtest,
         Section::Live,
         Section::Chart,
+        Section::Sweep,
     ];
 
     /// The service's name, as `ktrdrctl status` prints it.
@@ -47,6 +49,7 @@ impl Section {
             Section::Backtest => "backtest",
             Section::Live => "live",
             Section::Chart => "chart",
+            Section::Sweep => "sweep",
         }
     }
 
@@ -453,6 +456,70 @@ settings! {
         "where the interactive charts' lightweight-charts build and its LICENSE are (scripts/fetch-charts-js.sh puts them there; HTML charts fail with a hint when they are missing)",
     )
     .default_doc("`$XDG_CACHE_HOME/ktrdr/lightweight-charts-5.3.0` (`~/.cache/ktrdr/...`)");
+
+    SWEEPS_EXECUTOR: ktrdr_protocol::sweep::Executor = Decl::new(
+        "sweeps.executor", "KTRDR_SWEEPS_EXECUTOR", Section::Sweep,
+        |_| ktrdr_protocol::sweep::Executor::Local,
+        "where a sweep's cells run unless `sweep run --executor` says: local (this daemon) or slurm (one job array; docs/sweeps.md)",
+    );
+    SWEEPS_MAX_PARALLEL: usize = Decl::new(
+        "sweeps.max_parallel", "KTRDR_SWEEPS_MAX_PARALLEL", Section::Sweep, |d| d.cores,
+        "cells of a local sweep running at once (each trains with training.torch_threads); a sweep file's max_parallel overrides it",
+    )
+    .unit("cells")
+    .check(at_least_one)
+    .default_doc("number of cores");
+    SLURM_PARTITION: String = Decl::new(
+        "slurm.partition", "KTRDR_SLURM_PARTITION", Section::Sweep, |_| String::new(),
+        "sbatch --partition; checked against sinfo before anything is submitted",
+    )
+    .default_doc("empty (the cluster's default partition)");
+    SLURM_ACCOUNT: String = Decl::new(
+        "slurm.account", "KTRDR_SLURM_ACCOUNT", Section::Sweep, |_| String::new(),
+        "sbatch --account",
+    )
+    .default_doc("empty (none)");
+    SLURM_TIME_LIMIT: String = Decl::new(
+        "slurm.time_limit", "KTRDR_SLURM_TIME_LIMIT", Section::Sweep, |_| String::new(),
+        "sbatch --time of each task, e.g. 02:00:00",
+    )
+    .default_doc("empty (the partition's default)");
+    SLURM_CPUS_PER_TASK: usize = Decl::new(
+        "slurm.cpus_per_task", "KTRDR_SLURM_CPUS_PER_TASK", Section::Sweep, |_| 1,
+        "sbatch --cpus-per-task; each task trains with this many torch threads",
+    )
+    .unit("cpus")
+    .check(at_least_one);
+    SLURM_MEM: String = Decl::new(
+        "slurm.mem", "KTRDR_SLURM_MEM", Section::Sweep, |_| String::new(),
+        "sbatch --mem of each task, e.g. 4G",
+    )
+    .default_doc("empty (the partition's default)");
+    SLURM_GRES: String = Decl::new(
+        "slurm.gres", "KTRDR_SLURM_GRES", Section::Sweep, |_| String::new(),
+        "sbatch --gres, e.g. gpu:1 to give each task a GPU (the worker then trains on cuda)",
+    )
+    .default_doc("empty (none)");
+    SLURM_EXTRA_ARGS: String = Decl::new(
+        "slurm.extra_args", "KTRDR_SLURM_EXTRA_ARGS", Section::Sweep, |_| String::new(),
+        "further sbatch arguments, separated by spaces, e.g. --qos=long --constraint=avx2",
+    )
+    .default_doc("empty");
+    SLURM_SHARED_DIR: String = Decl::new(
+        "slurm.shared_dir", "KTRDR_SLURM_SHARED_DIR", Section::Sweep, |_| String::new(),
+        "where sweeps keep their cells' specs, checkpoints, progress, results and logs; on a cluster it must be on the filesystem every node mounts, like data_dir",
+    )
+    .default_doc("empty (`<state_dir>/sweeps`)");
+    SLURM_WORKER: String = Decl::new(
+        "slurm.worker", "KTRDR_SLURM_WORKER", Section::Sweep, |_| String::new(),
+        "the ktrdrd binary the tasks run (`ktrdrd job run SPEC`), as the compute nodes see it",
+    )
+    .default_doc("empty (this ktrdrd's own path)");
+    SLURM_POLL: Secs = Decl::new(
+        "slurm.poll_secs", "KTRDR_SLURM_POLL_SECS", Section::Sweep,
+        |_| Secs(std::time::Duration::from_secs(2)),
+        "how often a Slurm sweep reads squeue and its tasks' progress files",
+    );
 }
 
 /// Variables ktrdrd reads that are not settings: where the defaults live, and what service
@@ -489,6 +556,18 @@ pub static OTHER_ENV: &[(&str, &str)] = &[
         "systemd watchdog interval, with `WATCHDOG_PID`",
     ),
     ("WATCHDOG_PID", "systemd watchdog: the process it is for"),
+    (
+        "SLURM_ARRAY_JOB_ID",
+        "`ktrdrd job run` in a Slurm task: the array job, for the cell's record",
+    ),
+    (
+        "SLURM_ARRAY_TASK_ID",
+        "`ktrdrd job run` in a Slurm task: the task (the cell), for the cell's record",
+    ),
+    (
+        "SLURMD_NODENAME",
+        "`ktrdrd job run` in a Slurm task: the node it ran on, for the cell's record",
+    ),
     (
         "JOURNAL_STREAM",
         "under journald: log lines with sd-daemon priority prefixes (`<3>` ... `<7>`), no time or colour",
@@ -593,6 +672,7 @@ mod tests {
                 "backtest",
                 "live",
                 "chart",
+                "sweep",
             ]
         );
     }

@@ -234,6 +234,16 @@ impl SettingValue for Limits {
     }
 }
 
+impl SettingValue for ktrdr_protocol::sweep::Executor {
+    const KIND: &'static str = "local or slurm";
+    fn parse(text: &str) -> Result<Self, String> {
+        text.trim().parse()
+    }
+    fn from_toml(value: &toml::Value) -> Result<Self, String> {
+        String::from_toml(value).and_then(|s| Self::parse(&s))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

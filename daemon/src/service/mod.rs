@@ -13,6 +13,7 @@ pub mod live;
 pub mod metrics;
 pub mod operations;
 pub mod strategy;
+pub mod sweep;
 pub mod system;
 pub mod training;
 

@@ -6,9 +6,9 @@ use super::metrics::RequestMetrics;
 use super::{BoxFuture, Service};
 use crate::config::{Section, SweepConfig};
 use crate::ops::{Registry, Work};
+use crate::sweep::check;
 use crate::sweep::layout::SweepDir;
 use crate::sweep::run::{Env, cell_ops};
-use crate::sweep::{SweepCounters, check, slurm};
 use ktrdr_protocol::WireError;
 use ktrdr_protocol::model::{
     HealthStatus, OpState, OperationList, OperationRecord, ServiceHealth, ServiceInfo,
@@ -59,9 +59,11 @@ impl SweepService {
         )
         .await?;
         if executor == Executor::Slurm {
-            let cluster = self.env.slurm.as_ref().ok_or_else(|| {
-                WireError::unavailable("no Slurm client is configured")
-            })?;
+            let cluster = self
+                .env
+                .slurm
+                .as_ref()
+                .ok_or_else(|| WireError::unavailable("no Slurm client is configured"))?;
             cluster.preflight().await?;
         }
         let max_parallel = match executor {
@@ -100,9 +102,11 @@ impl SweepService {
             return Err(WireError::internal("not a sweep"));
         };
         if params.executor == Executor::Slurm {
-            let cluster = self.env.slurm.as_ref().ok_or_else(|| {
-                WireError::unavailable("no Slurm client is configured")
-            })?;
+            let cluster = self
+                .env
+                .slurm
+                .as_ref()
+                .ok_or_else(|| WireError::unavailable("no Slurm client is configured"))?;
             cluster.preflight().await?;
         }
         let work = self.work(params);
@@ -159,6 +163,7 @@ impl SweepService {
             by,
             rows,
             outcomes,
+            cells: plan.cells,
         })
     }
 
@@ -218,7 +223,10 @@ impl Service for SweepService {
         let mut settings = BTreeMap::new();
         settings.insert("executor".into(), c.executor.to_string());
         settings.insert("max_parallel".into(), c.max_parallel.to_string());
-        settings.insert("shared_dir".into(), c.slurm.shared_dir.display().to_string());
+        settings.insert(
+            "shared_dir".into(),
+            c.slurm.shared_dir.display().to_string(),
+        );
         settings.insert("worker".into(), c.slurm.worker.display().to_string());
         if let Some(p) = &c.slurm.partition {
             settings.insert("slurm_partition".into(), p.clone());

@@ -84,7 +84,11 @@ pub async fn run(
     }
     dir.create()?;
     let c = &job.cell;
-    let (yaml, symbol, tf) = (job.strategy_yaml.clone(), c.symbol.clone(), c.timeframe.clone());
+    let (yaml, symbol, tf) = (
+        job.strategy_yaml.clone(),
+        c.symbol.clone(),
+        c.timeframe.clone(),
+    );
     let plan = crate::blocking::run("strategy planning", move || {
         ktrdr_train::plan(&yaml, Some(vec![symbol]), Some(vec![tf])).map_err(WireError::validation)
     })
@@ -135,14 +139,20 @@ pub async fn run(
                 fingerprint: training::fingerprint(&plan, &bars),
             };
             let p = Arc::clone(&progress);
-            let label = format!("cell {} ({} {} window {})", c.index, c.symbol, c.timeframe, c.window);
+            let label = format!(
+                "cell {} ({} {} window {})",
+                c.index, c.symbol, c.timeframe, c.window
+            );
             let out = training::train_on_thread(
-                plan.clone(),
-                bars,
-                device,
-                job.threads,
-                Arc::clone(store),
-                Some(spec),
+                training::ThreadJob {
+                    plan: plan.clone(),
+                    bars,
+                    device,
+                    threads: job.threads,
+                    store: Arc::clone(store),
+                    checkpoint: Some(spec),
+                    name: format!("cell-{}-{}", job.sweep, c.index),
+                },
                 move |t: &ktrdr_train::Progress| {
                     p(Progress {
                         percent: (t.fraction * TRAIN_SHARE).clamp(0.0, TRAIN_SHARE),
@@ -160,12 +170,15 @@ pub async fn run(
                     let c = Arc::clone(&cancelled);
                     move || c()
                 },
-                format!("cell-{}-{}", job.sweep, c.index),
             )
             .await
             .map_err(training::train_error)?;
             if let Some(e) = out.resumed_from_epoch {
-                tracing::info!(cell = c.index, epoch = e, "the cell resumed from its checkpoint");
+                tracing::info!(
+                    cell = c.index,
+                    epoch = e,
+                    "the cell resumed from its checkpoint"
+                );
             }
             (
                 out.metadata.name.clone(),

@@ -67,7 +67,10 @@ impl SweepDir {
         let mut jobs = self.slurm_jobs();
         jobs.push(job);
         let text: Vec<String> = jobs.iter().map(u64::to_string).collect();
-        write(&self.jobs_file(), format!("{}\n", text.join("\n")).as_bytes())
+        write(
+            &self.jobs_file(),
+            format!("{}\n", text.join("\n")).as_bytes(),
+        )
     }
 }
 

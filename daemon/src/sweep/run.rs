@@ -85,14 +85,16 @@ pub async fn follow(
     sweep: &OpHandle,
 ) -> Result<OperationRecord, WireError> {
     if let Some(mut rx) = registry.subscribe(id) {
-        tokio::select! {
-            _ = rx.wait_for(|r| r.state.is_terminal()) => {}
-            _ = sweep.cancelled() => {
-                if !sweep.is_closing() {
-                    let _ = registry.cancel(id).await;
-                }
-                let _ = rx.wait_for(|r| r.state.is_terminal()).await;
+        let cancelled = tokio::select! {
+            _ = rx.wait_for(|r| r.state.is_terminal()) => false,
+            _ = sweep.cancelled() => true,
+        };
+        if cancelled {
+            // A stopping daemon cancels every operation itself (and leaves them resumable).
+            if !sweep.is_closing() {
+                let _ = registry.cancel(id).await;
             }
+            let _ = rx.wait_for(|r| r.state.is_terminal()).await;
         }
     }
     registry.get(id).await
@@ -133,11 +135,7 @@ pub fn outcome(cell: u32, rec: Result<OperationRecord, WireError>, tally: &Tally
 }
 
 /// The sweep's work.
-pub async fn run(
-    env: Arc<Env>,
-    params: SweepParams,
-    h: OpHandle,
-) -> Result<OpResult, WireError> {
+pub async fn run(env: Arc<Env>, params: SweepParams, h: OpHandle) -> Result<OpResult, WireError> {
     let plan = ktrdr_sweep::plan(&params.sweep_yaml, &params.strategy_yaml)
         .map_err(|p| WireError::validation(p.to_string()))?;
     let threads = match params.executor {
@@ -147,9 +145,8 @@ pub async fn run(
     let jobs = check::jobs(&plan, &params.strategy_yaml, h.id(), &env.device, threads)
         .map_err(|p| WireError::validation(p.join("; ")))?;
     let dir = SweepDir::new(&env.config.slurm.shared_dir, h.id());
-    std::fs::create_dir_all(&dir.root).map_err(|e| {
-        WireError::internal(format!("cannot create {}: {e}", dir.root.display()))
-    })?;
+    std::fs::create_dir_all(&dir.root)
+        .map_err(|e| WireError::internal(format!("cannot create {}: {e}", dir.root.display())))?;
     let earlier = cell_ops(&env.registry, h.id()).await?;
     let mut outcomes = BTreeMap::new();
     let mut todo = Vec::new();
@@ -213,7 +210,11 @@ pub async fn run(
     Ok(OpResult::Sweep(summary(&plan, outcomes, &dir)))
 }
 
-pub fn summary(plan: &ktrdr_sweep::Plan, outcomes: Vec<CellOutcome>, dir: &SweepDir) -> SweepSummary {
+pub fn summary(
+    plan: &ktrdr_sweep::Plan,
+    outcomes: Vec<CellOutcome>,
+    dir: &SweepDir,
+) -> SweepSummary {
     let count = |s: OpState| outcomes.iter().filter(|o| o.state == s).count() as u32;
     let results: Vec<(u32, ktrdr_protocol::sweep::CellMetrics)> = outcomes
         .iter()
@@ -227,7 +228,11 @@ pub fn summary(plan: &ktrdr_sweep::Plan, outcomes: Vec<CellOutcome>, dir: &Sweep
         cancelled: count(OpState::Cancelled),
         resumed: outcomes
             .iter()
-            .filter(|o| o.result.as_ref().is_some_and(|r| r.resumed_from_epoch.is_some()))
+            .filter(|o| {
+                o.result
+                    .as_ref()
+                    .is_some_and(|r| r.resumed_from_epoch.is_some())
+            })
             .count() as u32,
         slurm_job: dir.slurm_job(),
         best: rows.into_iter().next().filter(|r| r.windows > 0),

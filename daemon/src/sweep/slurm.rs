@@ -34,13 +34,16 @@ pub struct Cluster {
     config: SlurmConfig,
 }
 
+/// Slurm's failures as the user sees them; the kind is the variant's, never the message's.
 fn slurm_error(e: SlurmError) -> WireError {
+    let message = e.to_string();
     match e {
-        SlurmError::NotInstalled(m) => WireError::unavailable(m)
-            .with_hint("install Slurm's client commands (sbatch, squeue, scancel, scontrol) on this machine, or run the sweep with --executor local"),
-        SlurmError::Rejected(m) => WireError::validation(format!("Slurm rejected the submission: {m}"))
+        SlurmError::NotInstalled { .. } => WireError::unavailable(message)
+            .with_hint("install Slurm's client commands on this machine, or run the sweep with --executor local"),
+        SlurmError::Rejected(_) => WireError::validation(message)
             .with_hint("check the [slurm] settings (`ktrdrctl config`): partition, account, time limit, memory, gres"),
-        other => WireError::unavailable(format!("Slurm: {other}")),
+        SlurmError::InvalidSubmission(_) => WireError::validation(message),
+        _ => WireError::unavailable(message),
     }
 }
 
@@ -89,7 +92,13 @@ impl Cluster {
         Ok(())
     }
 
-    fn submission(&self, sweep: u64, dir: &SweepDir, cells: &[u32], max_parallel: u32) -> Submission {
+    fn submission(
+        &self,
+        sweep: u64,
+        dir: &SweepDir,
+        cells: &[u32],
+        max_parallel: u32,
+    ) -> Submission {
         let c = &self.config;
         Submission {
             job_name: format!("ktrdr-sweep-{sweep}"),
@@ -102,7 +111,13 @@ impl Cluster {
             cpus_per_task: Some(c.cpus_per_task as u32),
             mem: c.mem.clone(),
             gres: c.gres.clone(),
-            output: dir.root.join("cells").join("%a").join("task.log").display().to_string(),
+            output: dir
+                .root
+                .join("cells")
+                .join("%a")
+                .join("task.log")
+                .display()
+                .to_string(),
             requeue: true,
             extra_args: c.extra_args.clone(),
             env: Vec::new(),
@@ -182,11 +197,18 @@ pub async fn run(
                 },
             )?;
         }
-        super::layout::write(&dir.script(), script(&cluster.config.worker, dir).as_bytes())?;
+        super::layout::write(
+            &dir.script(),
+            script(&cluster.config.worker, dir).as_bytes(),
+        )?;
         let sub = cluster.submission(h.id(), dir, &fresh, params.max_parallel);
         let job = cluster.call(move |s| s.submit(&sub)).await?;
         dir.add_slurm_job(job)?;
-        tracing::info!(job, cells = fresh.len(), "submitted the sweep's cells as a Slurm array");
+        tracing::info!(
+            job,
+            cells = fresh.len(),
+            "submitted the sweep's cells as a Slurm array"
+        );
         for i in fresh {
             assigned.insert(i, job);
         }
@@ -314,8 +336,8 @@ fn task_work(
     Box::new(move |h| {
         Box::pin(async move {
             let name = format!("{job}_{task}");
-            // Polls in which the task was missing from the queue without a result: one may be
-            // the gap between its result being written and this poll; two is an ending.
+            // Polls in which the task was gone or completed without a result: one may be the
+            // gap between its result being written and the poll; two is an ending.
             let mut missing = 0;
             loop {
                 if let Some(r) = cell.result()? {
@@ -323,7 +345,13 @@ fn task_work(
                 }
                 let snap = rx.borrow_and_update().clone();
                 if snap.seq > 0 {
-                    match snap.tasks.get(&(job, task)) {
+                    // squeue lists finished tasks too (until MinJobAge): a completed task's
+                    // result may land just after the poll that saw it end.
+                    match snap
+                        .tasks
+                        .get(&(job, task))
+                        .filter(|t| t.state != JobState::Completed)
+                    {
                         Some(t) => {
                             missing = 0;
                             if let Some(e) = ended(t, &cell, &name) {
@@ -347,8 +375,14 @@ fn task_work(
                                     return Ok(OpResult::SweepCell(r));
                                 }
                                 let state = shown
-                                    .map(|s| format!("{:?} (exit code {})", s.state, s.exit_code))
-                                    .unwrap_or_else(|| "gone from the queue".into());
+                                    .map(|s| {
+                                        format!(
+                                            "ended {} (exit code {})",
+                                            s.state.name(),
+                                            s.exit_code
+                                        )
+                                    })
+                                    .unwrap_or_else(|| "left the queue".into());
                                 return Err(no_result(&name, &state, &cell));
                             }
                         }
@@ -385,7 +419,9 @@ fn ended(t: &TaskState, cell: &CellDir, name: &str) -> Option<WireError> {
         JobState::NodeFail => "lost its node",
         JobState::OutOfMemory => "ran out of memory (slurm.mem)",
         JobState::Cancelled => {
-            return Some(WireError::cancelled(format!("Slurm task {name} was cancelled")));
+            return Some(WireError::cancelled(format!(
+                "Slurm task {name} was cancelled"
+            )));
         }
         _ => return None,
     };
@@ -398,7 +434,11 @@ fn no_result(name: &str, why: &str, cell: &CellDir) -> WireError {
         ErrorKind::Internal,
         format!(
             "Slurm task {name} {why} without a result{}",
-            if tail.is_empty() { String::new() } else { format!(": {tail}") }
+            if tail.is_empty() {
+                String::new()
+            } else {
+                format!(": {tail}")
+            }
         ),
     )
     .with_hint(format!("its log: {}", cell.log().display()))
@@ -412,8 +452,9 @@ fn progress(t: &TaskState, cell: &CellDir, name: &str) -> Progress {
         },
         JobState::Requeued | JobState::Preempted | JobState::Suspended => Progress {
             message: format!(
-                "Slurm task {name} {:?} (restart {}): it resumes from its checkpoint",
-                t.state, t.restarts
+                "Slurm task {name} {} (restart {}): it resumes from its checkpoint",
+                t.state.name(),
+                t.restarts
             ),
             ..cell.progress().unwrap_or_default()
         },

@@ -72,9 +72,8 @@ impl Tally {
         let finished = c.done + c.failed + c.cancelled;
         let ran = c.done.saturating_sub(self.done_before) + c.failed;
         let left = self.total.saturating_sub(finished);
-        let eta = (ran > 0 && left > 0).then(|| {
-            self.started.elapsed().as_secs_f64() / f64::from(ran) * f64::from(left)
-        });
+        let eta = (ran > 0 && left > 0)
+            .then(|| self.started.elapsed().as_secs_f64() / f64::from(ran) * f64::from(left));
         let mut message = format!(
             "{}/{} cells done, {} running, {} failed",
             c.done, self.total, c.running, c.failed
