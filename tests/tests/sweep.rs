@@ -182,7 +182,7 @@ fn a_sweep_with_problems_is_refused_whole_before_anything_runs() {
 #[test]
 fn kill_9_in_the_middle_of_a_sweep_resumes_it_from_checkpoints() {
     let mut d = daemon_with_eurusd(&[("KTRDR_SWEEPS_MAX_PARALLEL", "1")]);
-    let body = "grid:\n  indicators.rsi.period: [7, 14]\nsymbols: [EURUSD]\ntimeframes: [1h]\nevaluation:\n  walk_forward: {from: 2017-05-01, to: 2017-09-01, train: 90d, test: 30d, step: 30d}\n";
+    let body = "grid:\n  indicators.rsi.period: [7, 14]\nsymbols: [EURUSD]\ntimeframes: [1h]\nevaluation:\n  walk_forward: {from: 2017-05-01, to: 2017-10-01, train: 90d, test: 30d, step: 30d}\n";
     let file = write_sweep(&d, "kill", 60, 0, body);
     let started = d.ctl_json(&["sweep", "run", &file, "--detach"]);
     let id = started["id"].as_u64().unwrap();

@@ -7,7 +7,7 @@
 use crate::Failure;
 use crate::client::Client;
 use crate::commands::ops::{detached, follow_to_end, outcome};
-use crate::output::{operation_json, print_json, print_table, table};
+use crate::output::{operation_json, print_json, print_json_line, print_table, table};
 use clap::{Subcommand, ValueEnum};
 use ktrdr_protocol::model::OpState;
 use ktrdr_protocol::request::{OpRef, SweepRun, SweepShow};
@@ -152,10 +152,18 @@ async fn start(
         return detached(c, &req, json).await;
     }
     let rec = follow_to_end(c, &req, json).await?;
-    if rec.state == OpState::Completed || rec.state == OpState::Cancelled {
-        show(c, json, rec.id, None, FormatArg::Table, false).await?;
-    } else if json {
-        print_json(&operation_json(&rec))?;
+    let ranked = matches!(rec.state, OpState::Completed | OpState::Cancelled);
+    if json {
+        // JSON lines, like every followed job: the updates, then one final line (with the
+        // ranking when there is one).
+        let mut last = serde_json::json!({"event": "final", "operation": operation_json(&rec)});
+        if ranked {
+            let report = report(c, rec.id, None).await?;
+            last["sweep"] = serde_json::to_value(&report).unwrap_or_default();
+        }
+        print_json_line(&last);
+    } else if ranked {
+        print_report(&report(c, rec.id, None).await?, false);
     }
     outcome(&rec)
 }
@@ -168,9 +176,7 @@ async fn show(
     format: FormatArg,
     cells: bool,
 ) -> Result<(), Failure> {
-    let Reply::Sweep(report) = c.call(&Request::SweepShow(SweepShow { id, by })).await? else {
-        return Err(WireError::internal("unexpected reply to sweep show").into());
-    };
+    let report = report(c, id, by).await?;
     if json {
         print_json(&report)?;
         return Ok(());
@@ -181,6 +187,13 @@ async fn show(
     }
     print_report(&report, cells);
     Ok(())
+}
+
+async fn report(c: &mut Client, id: u64, by: Option<RankBy>) -> Result<SweepReport, Failure> {
+    match c.call(&Request::SweepShow(SweepShow { id, by })).await? {
+        Reply::Sweep(r) => Ok(*r),
+        _ => Err(WireError::internal("unexpected reply to sweep show").into()),
+    }
 }
 
 fn num(v: f64, digits: usize) -> String {
