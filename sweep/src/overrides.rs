@@ -5,13 +5,30 @@
 //! A path goes segment by segment: in a mapping a segment is a key; in a list it is the element
 //! whose `name` or `feature_id` is the segment, or a numeric index. The last segment must name a
 //! key that exists, so a typo fails instead of adding a key the strategy parser ignores. The one
-//! exception is `model.training`, where training options such as `seed`, `weight_decay` or
-//! `momentum` are optional and usually absent.
+//! exception is `model.training`, where the training options the parsers know (`seed`,
+//! `weight_decay`, `momentum`, ...) are optional and usually absent: those may be added.
 
 use crate::tree::Node;
 
 /// Where optional keys may be added.
 const OPEN_MAPPING: [&str; 2] = ["model", "training"];
+
+/// The keys of `model.training` that may be absent from a strategy file (the strategy crate and
+/// `ktrdr-train`'s options read them, with defaults): only these may be added, so a typo such as
+/// `learning_rat` is still an error.
+const TRAINING_KEYS: [&str; 11] = [
+    "learning_rate",
+    "batch_size",
+    "epochs",
+    "optimizer",
+    "early_stopping",
+    "weight_decay",
+    "momentum",
+    "class_weights",
+    "lr_schedule",
+    "seed",
+    "embedding_dim",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 enum Step {
@@ -52,7 +69,7 @@ pub(crate) fn resolve(root: &Node, path: &str) -> Result<Route, String> {
                     steps.push(Step::Key(seg.to_string()));
                     node = child;
                 }
-                None if last && segments[..i] == OPEN_MAPPING => {
+                None if last && segments[..i] == OPEN_MAPPING && TRAINING_KEYS.contains(&seg) => {
                     steps.push(Step::Key(seg.to_string()));
                     return Ok(Route {
                         steps,
@@ -234,6 +251,11 @@ mod tests {
         assert!(e.contains("model.training.early_stopping"), "{e}");
         let e = resolve(&doc(), "model.training.x.y").unwrap_err();
         assert!(e.starts_with("no key \"x\" in model.training"), "{e}");
+        let e = resolve(&doc(), "model.training.learning_rat").unwrap_err();
+        assert!(
+            e.starts_with("no key \"learning_rat\" in model.training"),
+            "{e}"
+        );
         let d = set("model.training.seed", "7");
         let t = d.get("model").unwrap().get("training").unwrap();
         assert_eq!(t.get("seed").unwrap().as_f64(), Some(7.0));
