@@ -69,7 +69,7 @@ pub(crate) fn resolve(root: &Node, path: &str) -> Result<Route, String> {
                     steps.push(Step::Key(seg.to_string()));
                     node = child;
                 }
-                None if last && segments[..i] == OPEN_MAPPING && TRAINING_KEYS.contains(&seg) => {
+                None if last && segments[..i] == OPEN_MAPPING && TRAINING_KEYS.contains(seg) => {
                     steps.push(Step::Key(seg.to_string()));
                     return Ok(Route {
                         steps,

@@ -4,14 +4,14 @@
 //! stay free for requests while a sweep runs.
 
 use super::cell::{self, CellJob};
-use super::layout::{CellDir, SweepDir};
-use super::run::{Env, follow, outcome, started_cell};
+use super::layout::CellDir;
+use super::run::{Env, Sweep, follow, outcome, started_cell};
 use super::tally::Tally;
-use crate::ops::{OpHandle, Work};
-use ktrdr_protocol::model::{OpState, OperationRecord};
+use crate::ops::Work;
+use ktrdr_protocol::model::OpState;
 use ktrdr_protocol::operation::OpResult;
 use ktrdr_protocol::sweep::{CellOutcome, Executor};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -39,15 +39,16 @@ pub fn cell_work(env: Arc<Env>, job: CellJob, dir: CellDir) -> Work {
 
 /// Runs `todo` and returns each cell's outcome. Returns early (cells not started left pending)
 /// when the sweep is cancelled or the daemon stops.
-pub async fn run(
-    env: &Arc<Env>,
-    dir: &SweepDir,
-    todo: Vec<CellJob>,
-    earlier: &HashMap<u32, OperationRecord>,
-    max_parallel: usize,
-    h: &OpHandle,
-    tally: &Arc<Tally>,
-) -> BTreeMap<u32, CellOutcome> {
+pub async fn run(sweep: &Sweep<'_>, todo: Vec<CellJob>) -> BTreeMap<u32, CellOutcome> {
+    let Sweep {
+        env,
+        dir,
+        earlier,
+        h,
+        tally,
+        ..
+    } = *sweep;
+    let max_parallel = sweep.params.max_parallel.max(1) as usize;
     let per_sweep = Arc::new(Semaphore::new(max_parallel.max(1)));
     let mut set = JoinSet::new();
     for job in todo {

@@ -36,6 +36,17 @@ pub struct Env {
     pub slurm: Option<slurm::Cluster>,
 }
 
+/// What an executor gets from the sweep operation it runs cells for.
+pub struct Sweep<'a> {
+    pub env: &'a Arc<Env>,
+    pub params: &'a SweepParams,
+    pub dir: &'a SweepDir,
+    /// The cell operations an earlier run of this sweep started, by cell index.
+    pub earlier: &'a HashMap<u32, OperationRecord>,
+    pub h: &'a OpHandle,
+    pub tally: &'a Arc<Tally>,
+}
+
 /// The cell operations an earlier run of sweep `id` started, by cell index (the newest each).
 pub async fn cell_ops(
     registry: &Registry,
@@ -177,16 +188,21 @@ pub async fn run(env: Arc<Env>, params: SweepParams, h: OpHandle) -> Result<OpRe
     }
     let total = plan.cells.len() as u32;
     let tally = Arc::new(Tally::new(h.clone(), total, outcomes.len() as u32));
+    let sweep = Sweep {
+        env: &env,
+        params: &params,
+        dir: &dir,
+        earlier: &earlier,
+        h: &h,
+        tally: &tally,
+    };
     let ran = match params.executor {
-        Executor::Local => {
-            let parallel = params.max_parallel.max(1) as usize;
-            local::run(&env, &dir, todo, &earlier, parallel, &h, &tally).await
-        }
+        Executor::Local => local::run(&sweep, todo).await,
         Executor::Slurm => {
             let Some(cluster) = env.slurm.as_ref() else {
                 return Err(WireError::unavailable("no Slurm client"));
             };
-            slurm::run(&env, cluster, &dir, todo, &earlier, &params, &h, &tally).await?
+            slurm::run(&sweep, cluster, todo).await?
         }
     };
     outcomes.extend(ran);

@@ -13,14 +13,13 @@
 
 use super::cell::CellJob;
 use super::layout::{CellDir, SweepDir};
-use super::run::{Env, follow, outcome, started_cell};
-use super::tally::Tally;
+use super::run::{Sweep, follow, outcome, started_cell};
 use super::worker::WorkerSpec;
 use crate::config::SlurmConfig;
 use crate::ops::{OpHandle, Work};
-use ktrdr_protocol::model::{OpState, OperationRecord, Progress};
+use ktrdr_protocol::model::{OpState, Progress};
 use ktrdr_protocol::operation::OpResult;
-use ktrdr_protocol::sweep::{CellOutcome, Executor, SweepParams};
+use ktrdr_protocol::sweep::{CellOutcome, Executor};
 use ktrdr_protocol::{ErrorKind, WireError};
 use ktrdr_slurm::{JobState, Slurm, SlurmError, Submission, TaskState};
 use std::collections::{BTreeMap, HashMap};
@@ -148,17 +147,21 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Submits the cells of `todo` no array of the sweep still holds, follows every one of them until
+/// it ends, and returns their outcomes.
 pub async fn run(
-    env: &Arc<Env>,
+    sweep: &Sweep<'_>,
     cluster: &Cluster,
-    dir: &SweepDir,
     todo: Vec<CellJob>,
-    earlier: &HashMap<u32, OperationRecord>,
-    params: &SweepParams,
-    h: &OpHandle,
-    tally: &Arc<Tally>,
 ) -> Result<BTreeMap<u32, CellOutcome>, WireError> {
+    let Sweep {
+        env,
+        params,
+        dir,
+        earlier,
+        h,
+        tally,
+    } = *sweep;
     if todo.is_empty() {
         return Ok(BTreeMap::new());
     }
