@@ -6,7 +6,6 @@
 use super::cell::{self, CellJob};
 use super::layout::CellDir;
 use super::run::{Env, Sweep, follow, outcome, started_cell};
-use super::tally::Tally;
 use crate::ops::Work;
 use ktrdr_protocol::model::OpState;
 use ktrdr_protocol::operation::OpResult;

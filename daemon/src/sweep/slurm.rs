@@ -16,7 +16,7 @@ use super::layout::{CellDir, SweepDir};
 use super::run::{Sweep, follow, outcome, started_cell};
 use super::worker::WorkerSpec;
 use crate::config::SlurmConfig;
-use crate::ops::{OpHandle, Work};
+use crate::ops::Work;
 use ktrdr_protocol::model::{OpState, Progress};
 use ktrdr_protocol::operation::OpResult;
 use ktrdr_protocol::sweep::{CellOutcome, Executor};
