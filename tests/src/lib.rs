@@ -179,6 +179,24 @@ impl Daemon {
         assert!(o.status.success(), "{}", stderr(&o));
     }
 
+    /// Imports the EURUSD hourly sample of the PyPI package `backtesting` (`public/EURUSD.csv`,
+    /// 2017-04 to 2018-02, New York times) as EURUSD 1h, asserting success.
+    pub fn import_eurusd_hourly(&self) {
+        let path = shared("public/EURUSD.csv");
+        let o = self.ctl(&[
+            "data",
+            "import",
+            path.to_str().unwrap(),
+            "--symbol",
+            "EURUSD",
+            "--timeframe",
+            "1h",
+            "--timezone",
+            "America/New_York",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+
     /// Runs `ktrdrctl --socket <ours> ARGS`.
     pub fn ctl(&self, args: &[&str]) -> Output {
         ctl_at(&self.socket, args)

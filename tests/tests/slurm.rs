@@ -8,7 +8,7 @@
 //!
 //! One test function: Slurm's ports are fixed, so one cluster at a time.
 
-use ktrdr_tests::{Daemon, eventually, shared, stderr, stdout};
+use ktrdr_tests::{Daemon, eventually, stderr, stdout};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -90,19 +90,7 @@ fn daemon(c: &Cluster, extra: &[(&str, &str)]) -> Daemon {
     ];
     env.extend_from_slice(extra);
     let d = Daemon::start_with(&env);
-    let eur = shared("public/EURUSD.csv");
-    let o = d.ctl(&[
-        "data",
-        "import",
-        eur.to_str().unwrap(),
-        "--symbol",
-        "EURUSD",
-        "--timeframe",
-        "1h",
-        "--timezone",
-        "America/New_York",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    d.import_eurusd_hourly();
     d
 }
 
@@ -270,17 +258,7 @@ fn sweeps_run_through_a_real_slurm_cluster() {
         stderr(&out)
     );
     let none = Daemon::start_with(&[("PATH", "/nonexistent")]);
-    let eur = shared("public/EURUSD.csv");
-    let o = none.ctl(&[
-        "data",
-        "import",
-        eur.to_str().unwrap(),
-        "--symbol",
-        "EURUSD",
-        "--timeframe",
-        "1h",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    none.import_eurusd_hourly();
     let file = write_sweep(&none, "none", 2, SIX_CELLS);
     let out = none.ctl(&["sweep", "run", &file, "--executor", "slurm"]);
     assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));

@@ -3,7 +3,7 @@
 //! is refused whole before anything runs; a kill -9 in the middle loses nothing and retrains
 //! nothing from scratch; `sweep cancel` stops every cell. The Slurm executor: `tests/slurm.rs`.
 
-use ktrdr_tests::{Daemon, eventually, shared, stderr, stdout};
+use ktrdr_tests::{Daemon, eventually, stderr, stdout};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -21,19 +21,7 @@ training: {labels: {source: zigzag, zigzag_threshold: 0.005}, data_split: {train
 
 pub fn daemon_with_eurusd(env: &[(&str, &str)]) -> Daemon {
     let d = Daemon::start_with(env);
-    let eur = shared("public/EURUSD.csv");
-    let o = d.ctl(&[
-        "data",
-        "import",
-        eur.to_str().unwrap(),
-        "--symbol",
-        "EURUSD",
-        "--timeframe",
-        "1h",
-        "--timezone",
-        "America/New_York",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    d.import_eurusd_hourly();
     let o = d.ctl(&["data", "resample", "EURUSD", "1h", "4h", "--save"]);
     assert!(o.status.success(), "{}", stderr(&o));
     d

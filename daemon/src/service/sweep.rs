@@ -58,14 +58,7 @@ impl SweepService {
             self.env.threads,
         )
         .await?;
-        if executor == Executor::Slurm {
-            let cluster = self
-                .env
-                .slurm
-                .as_ref()
-                .ok_or_else(|| WireError::unavailable("no Slurm client is configured"))?;
-            cluster.preflight().await?;
-        }
+        self.preflight(executor).await?;
         let max_parallel = match executor {
             Executor::Local => plan
                 .max_parallel
@@ -96,19 +89,25 @@ impl SweepService {
         self.registry().start(OpParams::Sweep(params), work).await
     }
 
+    /// What Slurm must offer before a sweep is handed to it (nothing for local sweeps).
+    async fn preflight(&self, executor: Executor) -> Result<(), WireError> {
+        if executor != Executor::Slurm {
+            return Ok(());
+        }
+        let cluster = self
+            .env
+            .slurm
+            .as_ref()
+            .ok_or_else(|| WireError::unavailable("no Slurm client is configured"))?;
+        cluster.preflight().await
+    }
+
     /// Continues an interrupted sweep under its own id.
     pub async fn resume(&self, rec: OperationRecord) -> Result<OperationRecord, WireError> {
         let OpParams::Sweep(params) = rec.params else {
             return Err(WireError::internal("not a sweep"));
         };
-        if params.executor == Executor::Slurm {
-            let cluster = self
-                .env
-                .slurm
-                .as_ref()
-                .ok_or_else(|| WireError::unavailable("no Slurm client is configured"))?;
-            cluster.preflight().await?;
-        }
+        self.preflight(params.executor).await?;
         let work = self.work(params);
         self.registry().resume(rec.id, work).await
     }

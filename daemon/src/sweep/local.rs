@@ -5,7 +5,7 @@
 
 use super::cell::{self, CellJob};
 use super::layout::CellDir;
-use super::run::{Env, Sweep, follow, outcome, started_cell};
+use super::run::{Env, Sweep, cell_op, collect};
 use crate::ops::Work;
 use ktrdr_protocol::model::OpState;
 use ktrdr_protocol::operation::OpResult;
@@ -76,34 +76,10 @@ pub async fn run(sweep: &Sweep<'_>, todo: Vec<CellJob>) -> BTreeMap<u32, CellOut
                 return not_started(index);
             }
             let work = cell_work(Arc::clone(&env), job.clone(), cell_dir);
-            let rec = match started_cell(&env, &h, &job, Executor::Local, earlier, work).await {
-                Ok(rec) => rec,
-                Err(e) => {
-                    tally.finished(super::tally::End::Failed, false);
-                    return CellOutcome {
-                        cell: index,
-                        state: OpState::Failed,
-                        operation: None,
-                        result: None,
-                        error: Some(e.message),
-                    };
-                }
-            };
-            tally.started();
-            let fin = follow(&env.registry, rec.id, &h).await;
-            outcome(index, fin, &tally)
+            cell_op(&env, &h, &tally, &job, Executor::Local, earlier, work).await
         });
     }
-    let mut out = BTreeMap::new();
-    while let Some(done) = set.join_next().await {
-        match done {
-            Ok(o) => {
-                out.insert(o.cell, o);
-            }
-            Err(e) => tracing::error!(error = %e, "a sweep cell's task failed"),
-        }
-    }
-    out
+    collect(set).await
 }
 
 fn not_started(index: u32) -> CellOutcome {

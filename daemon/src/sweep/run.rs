@@ -66,8 +66,52 @@ pub async fn cell_ops(
     Ok(out)
 }
 
+/// Runs cell `job` as an operation (started, or the interrupted one of an earlier run resumed)
+/// with `work`, and waits for its outcome, counted in the tally.
+pub async fn cell_op(
+    env: &Env,
+    h: &OpHandle,
+    tally: &Tally,
+    job: &CellJob,
+    executor: Executor,
+    earlier: Option<OperationRecord>,
+    work: Work,
+) -> CellOutcome {
+    let index = job.cell.index;
+    match started_cell(env, h, job, executor, earlier, work).await {
+        Ok(rec) => {
+            tally.started();
+            outcome(index, follow(&env.registry, rec.id, h).await, tally)
+        }
+        Err(e) => {
+            tally.finished(End::Failed, false);
+            CellOutcome {
+                cell: index,
+                state: OpState::Failed,
+                operation: None,
+                result: None,
+                error: Some(e.message),
+            }
+        }
+    }
+}
+
+/// The outcomes of the cells' tasks, by cell index.
+pub async fn collect(mut set: tokio::task::JoinSet<CellOutcome>) -> BTreeMap<u32, CellOutcome> {
+    let mut out = BTreeMap::new();
+    while let Some(done) = set.join_next().await {
+        match done {
+            Ok(o) => {
+                out.insert(o.cell, o);
+            }
+            Err(e) => tracing::error!(error = %e, "a sweep cell's task failed"),
+        }
+    }
+    out
+}
+
 /// Starts cell `job` as an operation, or resumes the one an earlier run left interrupted.
-pub async fn started_cell(
+async fn started_cell(
     env: &Env,
     h: &OpHandle,
     job: &CellJob,
@@ -90,7 +134,7 @@ pub async fn started_cell(
 }
 
 /// Waits for cell operation `id` to end; cancels it if the sweep is cancelled first.
-pub async fn follow(
+async fn follow(
     registry: &Arc<Registry>,
     id: u64,
     sweep: &OpHandle,
@@ -112,7 +156,7 @@ pub async fn follow(
 }
 
 /// A finished cell operation as its sweep records it, counted in the tally.
-pub fn outcome(cell: u32, rec: Result<OperationRecord, WireError>, tally: &Tally) -> CellOutcome {
+fn outcome(cell: u32, rec: Result<OperationRecord, WireError>, tally: &Tally) -> CellOutcome {
     let rec = match rec {
         Ok(r) => r,
         Err(e) => {

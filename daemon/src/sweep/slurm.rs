@@ -13,11 +13,11 @@
 
 use super::cell::CellJob;
 use super::layout::{CellDir, SweepDir};
-use super::run::{Sweep, follow, outcome, started_cell};
+use super::run::{Sweep, cell_op, collect};
 use super::worker::WorkerSpec;
 use crate::config::SlurmConfig;
 use crate::ops::Work;
-use ktrdr_protocol::model::{OpState, Progress};
+use ktrdr_protocol::model::Progress;
 use ktrdr_protocol::operation::OpResult;
 use ktrdr_protocol::sweep::{CellOutcome, Executor};
 use ktrdr_protocol::{ErrorKind, WireError};
@@ -246,34 +246,11 @@ pub async fn run(
             rx.clone(),
         );
         let earlier = earlier.get(&index).cloned();
-        set.spawn(async move {
-            let rec = match started_cell(&env, &h, &job, Executor::Slurm, earlier, work).await {
-                Ok(r) => r,
-                Err(e) => {
-                    tally.finished(super::tally::End::Failed, false);
-                    return CellOutcome {
-                        cell: index,
-                        state: OpState::Failed,
-                        operation: None,
-                        result: None,
-                        error: Some(e.message),
-                    };
-                }
-            };
-            tally.started();
-            let fin = follow(&env.registry, rec.id, &h).await;
-            outcome(index, fin, &tally)
-        });
+        set.spawn(
+            async move { cell_op(&env, &h, &tally, &job, Executor::Slurm, earlier, work).await },
+        );
     }
-    let mut out = BTreeMap::new();
-    while let Some(done) = set.join_next().await {
-        match done {
-            Ok(o) => {
-                out.insert(o.cell, o);
-            }
-            Err(e) => tracing::error!(error = %e, "a sweep cell's task failed"),
-        }
-    }
+    let out = collect(set).await;
     stop.cancel();
     let _ = poller.await;
     if h.is_cancelled() && !h.is_closing() {
