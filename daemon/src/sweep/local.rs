@@ -48,38 +48,41 @@ pub async fn run(sweep: &Sweep<'_>, todo: Vec<CellJob>) -> BTreeMap<u32, CellOut
         ..
     } = *sweep;
     let max_parallel = sweep.params.max_parallel.max(1) as usize;
-    let per_sweep = Arc::new(Semaphore::new(max_parallel.max(1)));
+    let per_sweep = Arc::new(Semaphore::new(max_parallel));
     let mut set = JoinSet::new();
+    let mut not_run = BTreeMap::new();
     for job in todo {
-        let (env, h, tally, per_sweep) = (
-            Arc::clone(env),
-            h.clone(),
-            Arc::clone(tally),
-            Arc::clone(&per_sweep),
-        );
-        let cell_dir = dir.cell(job.cell.index);
-        let earlier = earlier.get(&job.cell.index).cloned();
-        set.spawn(async move {
-            let index = job.cell.index;
-            // The sweep's slot first, then the daemon's: cells start in the sweep's order
-            // (tokio's semaphore is fair) and never hold a daemon slot while waiting.
-            let slots = async {
-                let a = per_sweep.acquire_owned().await;
-                let b = Arc::clone(&env.slots).acquire_owned().await;
-                (a, b)
-            };
-            let _permits = tokio::select! {
-                p = slots => p,
-                _ = h.cancelled() => return not_started(index),
-            };
-            if h.is_cancelled() {
-                return not_started(index);
+        let index = job.cell.index;
+        if h.is_cancelled() {
+            not_run.insert(index, not_started(index));
+            continue;
+        }
+        // Slots are taken here, in the sweep's order, before the cell's task exists: the sweep's
+        // first, then the daemon's (a sweep waiting for its own slot holds no daemon slot).
+        let slots = async {
+            let mine = Arc::clone(&per_sweep).acquire_owned().await;
+            let daemon = Arc::clone(&env.slots).acquire_owned().await;
+            (mine, daemon)
+        };
+        let permits = tokio::select! {
+            p = slots => p,
+            _ = h.cancelled() => {
+                not_run.insert(index, not_started(index));
+                continue;
             }
+        };
+        let (env, h, tally) = (Arc::clone(env), h.clone(), Arc::clone(tally));
+        let cell_dir = dir.cell(index);
+        let earlier = earlier.get(&index).cloned();
+        set.spawn(async move {
+            let _permits = permits;
             let work = cell_work(Arc::clone(&env), job.clone(), cell_dir);
             cell_op(&env, &h, &tally, &job, Executor::Local, earlier, work).await
         });
     }
-    collect(set).await
+    let mut out = collect(set).await;
+    out.extend(not_run);
+    out
 }
 
 fn not_started(index: u32) -> CellOutcome {
