@@ -347,3 +347,76 @@ fn an_interrupted_training_resumes_to_the_same_model() {
     let again = d.ctl(&["ops", "resume", &id]);
     assert_eq!(again.status.code(), Some(6), "{}", stderr(&again));
 }
+
+/// A graceful stop (SIGTERM) interrupts a training instead of cancelling it, keeps its checkpoint,
+/// and `ops resume` continues it after the restart.
+#[test]
+fn a_graceful_stop_leaves_a_training_resumable() {
+    let mut d = daemon_with_eurusd(&[]);
+    let strategy = STRATEGY.replace("EPOCHS", "80").replace("PATIENCE", "0");
+    let path = d.dir.path().join("t.yaml");
+    std::fs::write(&path, strategy).unwrap();
+    let p = path.display().to_string();
+    let started = d.ctl_json(&[
+        "train",
+        &p,
+        "--start",
+        "2017-05-01",
+        "--end",
+        "2017-08-01",
+        "--detach",
+    ]);
+    let id = started["id"].as_u64().unwrap().to_string();
+    assert!(eventually(Duration::from_secs(60), || {
+        d.ctl_json(&["ops", "show", &id])["progress"]["step"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 5
+    }));
+    d.signal(libc::SIGTERM);
+    d.wait_exit(Duration::from_secs(30));
+    let ckpt = d
+        .state_dir()
+        .join("checkpoints")
+        .join(format!("training-{id}.ckpt"));
+    assert!(ckpt.is_file(), "the checkpoint is kept for the resume");
+    d.spawn();
+    let rec = d.ctl_json(&["ops", "show", &id]);
+    assert_eq!(rec["state"], "interrupted", "{rec}");
+    assert!(
+        rec["error"]["hint"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ops resume"),
+        "{rec}"
+    );
+    let out = d.ctl(&["--json", "ops", "resume", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = &last_json_line(&stdout(&out))["operation"]["result"];
+    assert!(r["resumed_from_epoch"].as_u64().unwrap() >= 4, "{r}");
+    assert!(!ckpt.exists(), "removed once the training completed");
+}
+
+/// `ktrdrd job run` without its spec, or with a damaged one: one clear line and an exit code.
+#[test]
+fn a_worker_without_a_usable_spec_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("cells/0/spec.json");
+    let out = std::process::Command::new(ktrdr_tests::ktrdrd_bin())
+        .args(["job", "run"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no job spec at"), "{}", stderr(&out));
+    let damaged = dir.path().join("spec.json");
+    std::fs::write(&damaged, "{\"job\": ").unwrap();
+    let out = std::process::Command::new(ktrdr_tests::ktrdrd_bin())
+        .args(["job", "run"])
+        .arg(&damaged)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is damaged"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+}
