@@ -100,7 +100,14 @@ pub async fn run(
     // backtest is left to do.
     let existing = {
         let (store, name) = (Arc::clone(store), name.clone());
-        crate::blocking::run("reading a model", move || Ok(store.read(&name).ok())).await?
+        // Only "no such model" means "not trained yet": a model that cannot be read is an
+        // error, never a reason to train the cell again under a second version.
+        crate::blocking::run("reading a model", move || match store.read(&name) {
+            Ok(s) => Ok(Some(s)),
+            Err(ktrdr_train::store::StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(training::store_error(e)),
+        })
+        .await?
     };
     let started = Instant::now();
     let (model, epochs_run, resumed_from_epoch, test_accuracy, train_secs) = match existing {

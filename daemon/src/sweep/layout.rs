@@ -103,7 +103,10 @@ impl CellDir {
     /// The cell's result, if it finished. A file that cannot be read back is an error, never
     /// taken for "not done" (that would train the cell again).
     pub fn result(&self) -> Result<Option<CellResult>, WireError> {
-        read_json(&self.result_file())
+        read_json(
+            &self.result_file(),
+            Some("remove it to run that cell again"),
+        )
     }
 
     pub fn write_result(&self, r: &CellResult) -> Result<(), WireError> {
@@ -111,7 +114,7 @@ impl CellDir {
     }
 
     pub fn progress(&self) -> Option<Progress> {
-        read_json(&self.progress_file()).ok().flatten()
+        read_json(&self.progress_file(), None).ok().flatten()
     }
 
     pub fn write_progress(&self, p: &Progress) -> Result<(), WireError> {
@@ -126,11 +129,19 @@ impl CellDir {
     }
 }
 
-pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, WireError> {
+/// The file's value, `None` when it does not exist; a file that does not read back is an error
+/// (with `damaged_hint`, when there is something to do about it).
+pub fn read_json<T: DeserializeOwned>(
+    path: &Path,
+    damaged_hint: Option<&str>,
+) -> Result<Option<T>, WireError> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            WireError::internal(format!("{} is damaged: {e}", path.display()))
-                .with_hint("remove it to run that cell again")
+            let err = WireError::internal(format!("{} is damaged: {e}", path.display()));
+            match damaged_hint {
+                Some(h) => err.with_hint(h),
+                None => err,
+            }
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io(path, e)),

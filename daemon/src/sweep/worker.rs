@@ -36,7 +36,11 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 const CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 pub fn run(spec_path: &Path) -> Result<(), WireError> {
-    let spec: WorkerSpec = layout::read_json(spec_path)?.ok_or_else(|| {
+    let spec: WorkerSpec = layout::read_json(
+        spec_path,
+        Some("the daemon writes it when it submits the sweep: resume the sweep to write it again"),
+    )?
+    .ok_or_else(|| {
         WireError::not_found(format!("no job spec at {}", spec_path.display()))
             .with_hint("the sweep's shared directory must be mounted on this node at the same path")
     })?;
