@@ -5,6 +5,7 @@
 //! `cargo build --workspace` before `cargo test` (the project's test script does).
 
 pub mod cdp;
+pub mod sweeps;
 
 use std::io::Read;
 use std::os::unix::net::UnixStream;

@@ -8,6 +8,7 @@
 //!
 //! One test function: Slurm's ports are fixed, so one cluster at a time.
 
+use ktrdr_tests::sweeps::{last_json_line, write_sweep};
 use ktrdr_tests::{Daemon, eventually, stderr, stdout};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -72,16 +73,6 @@ impl Drop for Cluster {
     }
 }
 
-const STRATEGY: &str = r#"
-name: rsi_mr
-training_data: {symbols: {list: [EURUSD]}, timeframes: {list: [1h]}}
-indicators: [{name: rsi, period: 14, source: close}, {name: macd, fast_period: 12, slow_period: 26, signal_period: 9}]
-fuzzy_sets: {rsi: {oversold: {type: triangular, parameters: [0, 20, 35]}, neutral: {type: triangular, parameters: [30, 50, 70]}, overbought: {type: triangular, parameters: [65, 80, 100]}}, macd: {negative: {type: triangular, parameters: [-0.01, -0.005, 0]}, neutral: {type: triangular, parameters: [-0.002, 0, 0.002]}, positive: {type: triangular, parameters: [0, 0.005, 0.01]}}}
-model: {type: mlp, architecture: {hidden_layers: [32, 16], activation: relu, dropout: 0.2}, features: {lookback_periods: 2}, training: {learning_rate: 0.001, batch_size: 32, epochs: EPOCHS, optimizer: adam, early_stopping: {patience: 0, min_delta: 0.0001}, seed: 7}}
-decisions: {confidence_threshold: 0.5, position_awareness: true, filters: {min_signal_separation: 2}}
-training: {labels: {source: zigzag, zigzag_threshold: 0.005}, data_split: {train: 0.7, validation: 0.15, test: 0.15}}
-"#;
-
 fn daemon(c: &Cluster, extra: &[(&str, &str)]) -> Daemon {
     let conf = c.conf.display().to_string();
     let mut env = vec![
@@ -92,26 +83,6 @@ fn daemon(c: &Cluster, extra: &[(&str, &str)]) -> Daemon {
     let d = Daemon::start_with(&env);
     d.import_eurusd_hourly();
     d
-}
-
-fn write_sweep(d: &Daemon, name: &str, epochs: u32, body: &str) -> String {
-    std::fs::write(
-        d.dir.path().join(format!("{name}-strategy.yaml")),
-        STRATEGY.replace("EPOCHS", &epochs.to_string()),
-    )
-    .unwrap();
-    let path = d.dir.path().join(format!("{name}.yaml"));
-    std::fs::write(
-        &path,
-        format!("name: {name}\nstrategy: {name}-strategy.yaml\n{body}"),
-    )
-    .unwrap();
-    path.display().to_string()
-}
-
-fn last_json_line(text: &str) -> Value {
-    let line = text.lines().last().unwrap_or_default();
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
 }
 
 fn run(d: &Daemon, file: &str, executor: &str) -> Value {

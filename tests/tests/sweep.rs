@@ -3,23 +3,12 @@
 //! is refused whole before anything runs; a kill -9 in the middle loses nothing and retrains
 //! nothing from scratch; `sweep cancel` stops every cell. The Slurm executor: `tests/slurm.rs`.
 
+use ktrdr_tests::sweeps::{last_json_line, strategy, write_sweep};
 use ktrdr_tests::{Daemon, eventually, stderr, stdout};
 use serde_json::Value;
 use std::time::Duration;
 
-/// The example strategy with few epochs (`EPOCHS`) and early stopping off (`PATIENCE` 0), so a
-/// cell's length is known.
-const STRATEGY: &str = r#"
-name: rsi_mr
-training_data: {symbols: {list: [EURUSD]}, timeframes: {list: [1h]}}
-indicators: [{name: rsi, period: 14, source: close}, {name: macd, fast_period: 12, slow_period: 26, signal_period: 9}]
-fuzzy_sets: {rsi: {oversold: {type: triangular, parameters: [0, 20, 35]}, neutral: {type: triangular, parameters: [30, 50, 70]}, overbought: {type: triangular, parameters: [65, 80, 100]}}, macd: {negative: {type: triangular, parameters: [-0.01, -0.005, 0]}, neutral: {type: triangular, parameters: [-0.002, 0, 0.002]}, positive: {type: triangular, parameters: [0, 0.005, 0.01]}}}
-model: {type: mlp, architecture: {hidden_layers: [32, 16], activation: relu, dropout: 0.2}, features: {lookback_periods: 2}, training: {learning_rate: 0.001, batch_size: 32, epochs: EPOCHS, optimizer: adam, early_stopping: {patience: PATIENCE, min_delta: 0.0001}, seed: 7}}
-decisions: {confidence_threshold: 0.5, position_awareness: true, filters: {min_signal_separation: 2}}
-training: {labels: {source: zigzag, zigzag_threshold: 0.005}, data_split: {train: 0.7, validation: 0.15, test: 0.15}}
-"#;
-
-pub fn daemon_with_eurusd(env: &[(&str, &str)]) -> Daemon {
+fn daemon_with_eurusd(env: &[(&str, &str)]) -> Daemon {
     let d = Daemon::start_with(env);
     d.import_eurusd_hourly();
     let o = d.ctl(&["data", "resample", "EURUSD", "1h", "4h", "--save"]);
@@ -27,28 +16,8 @@ pub fn daemon_with_eurusd(env: &[(&str, &str)]) -> Daemon {
     d
 }
 
-/// Writes the strategy and a sweep over it; returns the sweep file's path.
-fn write_sweep(d: &Daemon, name: &str, epochs: u32, patience: u32, body: &str) -> String {
-    let strategy = STRATEGY
-        .replace("EPOCHS", &epochs.to_string())
-        .replace("PATIENCE", &patience.to_string());
-    std::fs::write(d.dir.path().join(format!("{name}-strategy.yaml")), strategy).unwrap();
-    let path = d.dir.path().join(format!("{name}.yaml"));
-    std::fs::write(
-        &path,
-        format!("name: {name}\nstrategy: {name}-strategy.yaml\n{body}"),
-    )
-    .unwrap();
-    path.display().to_string()
-}
-
 /// 3 RSI periods, 1h, 2 walk-forward windows: 6 cells.
 const SIX_CELLS: &str = "grid:\n  indicators.rsi.period: [7, 14, 21]\nsymbols: [EURUSD]\ntimeframes: [1h]\nevaluation:\n  walk_forward: {from: 2017-05-01, to: 2017-11-01, train: 90d, test: 30d, step: 60d}\n";
-
-fn last_json_line(text: &str) -> Value {
-    let line = text.lines().last().unwrap_or_default();
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
-}
 
 fn cell_ops(d: &Daemon) -> Vec<Value> {
     d.ctl_json(&["ops", "list", "--kind", "sweep_cell", "--limit", "1000"])["items"]
@@ -60,7 +29,7 @@ fn cell_ops(d: &Daemon) -> Vec<Value> {
 #[test]
 fn a_local_walk_forward_sweep_is_ranked_and_shown_as_csv() {
     let d = daemon_with_eurusd(&[]);
-    let file = write_sweep(&d, "wf", 4, 0, SIX_CELLS);
+    let file = write_sweep(&d, "wf", 4, SIX_CELLS);
     let out = d.ctl(&["--json", "sweep", "run", &file]);
     assert!(out.status.success(), "{}", stderr(&out));
     let last = last_json_line(&stdout(&out));
@@ -143,7 +112,7 @@ fn a_local_walk_forward_sweep_is_ranked_and_shown_as_csv() {
 fn a_sweep_with_problems_is_refused_whole_before_anything_runs() {
     let d = daemon_with_eurusd(&[]);
     let body = "grid:\n  indicators.rsi.perod: [7, 14]\n  model.training.learning_rat: [0.1]\nsymbols: [EURUSD]\ntimeframes: [1h, 1d]\nevaluation:\n  walk_forward: {from: 2017-05-01, to: 2017-11-01, train: 90d, test: 30d, step: 60d}\n";
-    let file = write_sweep(&d, "bad", 2, 0, body);
+    let file = write_sweep(&d, "bad", 2, body);
     let out = d.ctl(&["sweep", "run", &file]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
@@ -152,7 +121,7 @@ fn a_sweep_with_problems_is_refused_whole_before_anything_runs() {
     assert!(!err.contains("panicked"), "{err}");
     // Paths are checked first; once they are right, the missing daily bars are reported.
     let body = "grid:\n  indicators.rsi.period: [7, 14]\nsymbols: [EURUSD]\ntimeframes: [1h, 1d]\nevaluation:\n  walk_forward: {from: 2016-05-01, to: 2017-11-01, train: 90d, test: 30d, step: 60d}\n";
-    let file = write_sweep(&d, "bad2", 2, 0, body);
+    let file = write_sweep(&d, "bad2", 2, body);
     let out = d.ctl(&["sweep", "run", &file]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
@@ -171,7 +140,7 @@ fn a_sweep_with_problems_is_refused_whole_before_anything_runs() {
 fn kill_9_in_the_middle_of_a_sweep_resumes_it_from_checkpoints() {
     let mut d = daemon_with_eurusd(&[("KTRDR_SWEEPS_MAX_PARALLEL", "1")]);
     let body = "grid:\n  indicators.rsi.period: [7, 14]\nsymbols: [EURUSD]\ntimeframes: [1h]\nevaluation:\n  walk_forward: {from: 2017-05-01, to: 2017-10-01, train: 90d, test: 30d, step: 30d}\n";
-    let file = write_sweep(&d, "kill", 60, 0, body);
+    let file = write_sweep(&d, "kill", 60, body);
     let started = d.ctl_json(&["sweep", "run", &file, "--detach"]);
     let id = started["id"].as_u64().unwrap();
     // Wait until one cell is done and the next has finished a few epochs (checkpoints).
@@ -258,7 +227,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn sweep_cancel_stops_every_cell_and_removes_checkpoints() {
     let d = daemon_with_eurusd(&[("KTRDR_SWEEPS_MAX_PARALLEL", "2")]);
-    let file = write_sweep(&d, "cancel", 400, 0, SIX_CELLS);
+    let file = write_sweep(&d, "cancel", 400, SIX_CELLS);
     let started = d.ctl_json(&["sweep", "run", &file, "--detach"]);
     let id = started["id"].as_u64().unwrap().to_string();
     assert!(eventually(Duration::from_secs(60), || {
@@ -301,7 +270,7 @@ fn sweep_cancel_stops_every_cell_and_removes_checkpoints() {
 #[test]
 fn an_interrupted_training_resumes_to_the_same_model() {
     let mut d = daemon_with_eurusd(&[]);
-    let strategy = STRATEGY.replace("EPOCHS", "80").replace("PATIENCE", "0");
+    let strategy = strategy(80);
     let path = d.dir.path().join("t.yaml");
     std::fs::write(&path, strategy).unwrap();
     let p = path.display().to_string();
@@ -353,7 +322,7 @@ fn an_interrupted_training_resumes_to_the_same_model() {
 #[test]
 fn a_graceful_stop_leaves_a_training_resumable() {
     let mut d = daemon_with_eurusd(&[]);
-    let strategy = STRATEGY.replace("EPOCHS", "80").replace("PATIENCE", "0");
+    let strategy = strategy(80);
     let path = d.dir.path().join("t.yaml");
     std::fs::write(&path, strategy).unwrap();
     let p = path.display().to_string();
