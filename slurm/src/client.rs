@@ -115,10 +115,10 @@ impl Slurm {
             if out.stderr.contains(UNREACHABLE) {
                 return Err(SlurmError::Unreachable {
                     command: describe("sbatch", &args),
-                    stderr: out.stderr.trim().to_string(),
+                    stderr: one_line("sbatch", &out.stderr),
                 });
             }
-            return Err(SlurmError::Rejected(sbatch_message(&out.stderr)));
+            return Err(SlurmError::Rejected(one_line("sbatch", &out.stderr)));
         }
         parse_parsable(&out.stdout)
     }
@@ -221,7 +221,12 @@ impl Slurm {
         {
             return Err(SlurmError::NoConfig {
                 command: describe(program, args),
-                detail: format!("{fatal}: {}", out.stderr.trim()),
+                // The line that says it; the lines before it are Slurm's attempts (DNS, ...).
+                detail: out
+                    .stderr
+                    .lines()
+                    .find(|l| l.contains(*fatal))
+                    .map_or_else(|| fatal.to_string(), |l| one_line(program, l)),
             });
         }
         Ok(out)
@@ -241,7 +246,7 @@ impl Slurm {
 /// The error for a command that exited non-zero, by what it printed.
 fn failure(program: &str, args: &[&str], out: &Output, job: Option<&str>) -> SlurmError {
     let command = describe(program, args);
-    let stderr = out.stderr.trim().to_string();
+    let stderr = one_line(program, &out.stderr);
     if stderr.contains(UNREACHABLE) {
         return SlurmError::Unreachable { command, stderr };
     }
@@ -261,16 +266,22 @@ fn failure(program: &str, args: &[&str], out: &Output, job: Option<&str>) -> Slu
     }
 }
 
-/// sbatch's error lines without their `sbatch: error: ` prefixes, joined with "; ".
-fn sbatch_message(stderr: &str) -> String {
+/// A command's stderr as one line (errors reach the user as one line): its lines without their
+/// `PROGRAM: error: ` / `PROGRAM: fatal: ` prefixes, joined with "; ".
+fn one_line(program: &str, stderr: &str) -> String {
+    let (error, fatal) = (format!("{program}: error: "), format!("{program}: fatal: "));
     let lines: Vec<&str> = stderr
         .lines()
         .map(|l| l.trim())
-        .map(|l| l.strip_prefix("sbatch: error: ").unwrap_or(l))
+        .map(|l| {
+            l.strip_prefix(error.as_str())
+                .or_else(|| l.strip_prefix(fatal.as_str()))
+                .unwrap_or(l)
+        })
         .filter(|l| !l.is_empty())
         .collect();
     if lines.is_empty() {
-        "sbatch failed without a message".to_string()
+        format!("{program} failed without a message")
     } else {
         lines.join("; ")
     }
@@ -281,15 +292,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sbatch_messages_lose_their_prefix() {
+    fn messages_are_one_line_without_prefixes() {
         // What sbatch printed for `-p nosuch` on the test cluster.
         let stderr = include_str!("../tests/fixtures/sbatch-unknown-partition.stderr");
         assert_eq!(
-            sbatch_message(stderr),
+            one_line("sbatch", stderr),
             "invalid partition specified: nosuch; \
              Batch job submission failed: Invalid partition name specified"
         );
-        assert_eq!(sbatch_message(""), "sbatch failed without a message");
+        assert_eq!(one_line("sbatch", ""), "sbatch failed without a message");
+        assert_eq!(
+            one_line("squeue", "squeue: error: a\nsqueue: fatal: b\n"),
+            "a; b"
+        );
     }
 
     #[test]
